@@ -136,6 +136,8 @@ pub enum Disposer {
 pub struct Member {
     /// The member name (`_` for placeholders, which are not exposed: spec REC-07).
     pub name: String,
+    /// The same name NUL-terminated, for C-string property APIs.
+    pub cname: std::ffi::CString,
     /// The member type.
     pub ty: TypeId,
     /// Byte offset inside the record.

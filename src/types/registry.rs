@@ -6,6 +6,8 @@
 //! `'Self *'` (TS-05), and rolls everything back if it fails (REC-11).
 
 use std::collections::HashMap;
+use std::ffi::CString;
+use std::sync::Arc;
 
 use super::layout::{layout_record, layout_union, MemberLayout};
 use super::primitive::{builtins, DataModel, Primitive};
@@ -34,7 +36,7 @@ pub struct Checkpoint {
 #[derive(Clone, Debug)]
 pub struct Registry {
     dm: DataModel,
-    types: Vec<TypeInfo>,
+    types: Vec<Arc<TypeInfo>>,
     names: HashMap<String, TypeId>,
     builtin_names: Vec<(String, TypeId)>,
     builtin_count: usize,
@@ -84,6 +86,7 @@ impl Registry {
         }
         // 64-bit integers and double are 4-byte aligned on i386 System V (spec PRIM-02).
         for info in reg.types.iter_mut() {
+            let info = Arc::make_mut(info);
             if info.size == 8 && (info.primitive.is_integer() || info.primitive.is_float()) {
                 info.align = dm.align64;
             }
@@ -124,13 +127,18 @@ impl Registry {
         reg
     }
 
+    /// How many ids the built-in types take (ids below it survive [`Registry::reset`]).
+    pub fn builtin_count(&self) -> u32 {
+        self.builtin_count as u32
+    }
+
     /// The data model types are laid out for.
     pub fn data_model(&self) -> DataModel {
         self.dm
     }
 
     fn push(&mut self, info: TypeInfo) -> TypeId {
-        self.types.push(info);
+        self.types.push(Arc::new(info));
         TypeId((self.types.len() - 1) as u32)
     }
 
@@ -141,7 +149,13 @@ impl Registry {
 
     /// The type behind `id`, or `None` when `id` is out of range.
     pub fn try_get(&self, id: TypeId) -> Option<&TypeInfo> {
-        self.types.get(id.0 as usize)
+        self.types.get(id.0 as usize).map(|t| &**t)
+    }
+
+    /// A shared handle on the type behind `id`: conversions hold it while JS code (getters,
+    /// callbacks) may redefine types, since an entry is replaced, never mutated, once complete.
+    pub fn get_arc(&self, id: TypeId) -> Arc<TypeInfo> {
+        self.types[id.0 as usize].clone()
     }
 
     /// The type registered under `name` (built-in or user-defined).
@@ -476,7 +490,7 @@ impl Registry {
                 )));
             }
             cp.redefined = Some((id, info.clone()));
-            let slot = &mut self.types[id.0 as usize];
+            let slot = Arc::make_mut(&mut self.types[id.0 as usize]);
             slot.primitive = primitive;
             slot.detail = Detail::Incomplete;
             return Ok((id, cp));
@@ -503,7 +517,7 @@ impl Registry {
     pub fn rollback(&mut self, cp: Checkpoint) {
         let len = cp.len as u32;
         if let Some((id, info)) = cp.redefined {
-            self.types[id.0 as usize] = info;
+            self.types[id.0 as usize] = Arc::new(info);
         }
         if let Some(name) = cp.name {
             self.names.remove(&name);
@@ -605,12 +619,13 @@ impl Registry {
             .zip(layout.offsets)
             .map(|(spec, offset)| Member {
                 counted_by: self.get(spec.ty).counted_by().map(str::to_string),
+                cname: CString::new(spec.name.as_str()).unwrap_or_default(),
                 name: spec.name,
                 ty: spec.ty,
                 offset,
             })
             .collect();
-        let slot = &mut self.types[id.0 as usize];
+        let slot = Arc::make_mut(&mut self.types[id.0 as usize]);
         slot.size = layout.size;
         slot.align = layout.align;
         slot.detail = if union {

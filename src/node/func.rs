@@ -1,0 +1,401 @@
+//! Declared functions and the synchronous call path (spec FN-15, CALL-01..CALL-05, CALL-11,
+//! CALL-13).
+//!
+//! A [`Callable`] is built once per declaration: its parameters' types and the
+//! [`CallPlan`](crate::abi::CallPlan) from the native ABI module. A call converts each JS argument
+//! straight into its frame slots, runs the thunk, converts the result and copies output
+//! parameters back. Variadic functions are classified per call shape.
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use super::convert::{self, bool_value, float_value, int_bits, int_store_bits, pointer_arg, Ctx};
+use super::handles::type_value;
+use super::instance::Instance;
+use super::library::LibHandle;
+use super::napi::{error, type_error, Env, JsError, JsResult, Value};
+use crate::abi::{self, ArgLoc, CallPlan, RetLoc, Signature};
+use crate::call::{frame::extend, invoke, CallFrame};
+use crate::types::{Direction, FuncSig, Param, Primitive, TypeInfo};
+
+/// One parameter, resolved at declaration.
+pub struct ParamConv {
+    /// The parameter type.
+    pub info: Arc<TypeInfo>,
+    /// Its direction.
+    pub dir: Direction,
+}
+
+/// A C function ready to be called: the thing behind every function object.
+pub struct Callable {
+    /// The C name (for messages and `fn.name`).
+    pub name: String,
+    /// The function's address.
+    pub ptr: *const c_void,
+    /// Keeps the library mapped while the function is reachable (spec LIB-09).
+    pub lib: Option<Arc<LibHandle>>,
+    /// The declared signature.
+    pub sig: FuncSig,
+    /// Fixed parameters.
+    pub params: Vec<ParamConv>,
+    /// Result type.
+    pub ret: Arc<TypeInfo>,
+    /// The classification, for non-variadic functions.
+    pub plan: Option<CallPlan>,
+}
+
+/// Most parameters a function may have, fixed and variadic together (spec FN-12).
+pub const MAX_PARAMS: usize = 64;
+
+fn lower_sig(
+    inst: &Instance,
+    ret: &Param,
+    params: &[Param],
+    fixed: usize,
+    variadic: bool,
+) -> Signature {
+    let reg = inst.reg.borrow();
+    Signature {
+        ret: abi::lower(&reg, ret.ty),
+        params: params.iter().map(|p| abi::lower(&reg, p.ty)).collect(),
+        fixed,
+        variadic,
+    }
+}
+
+fn classify(sig: &Signature) -> JsResult<CallPlan> {
+    if !crate::call::invoke::SUPPORTED {
+        return Err(error(
+            "koffi-rs cannot call C functions on this platform yet",
+        ));
+    }
+    abi::native::classify(sig).map_err(|e| error(e.to_string()))
+}
+
+impl Callable {
+    /// Prepares a function: checks the signature and classifies it (once).
+    pub fn new(
+        inst: &Instance,
+        sig: FuncSig,
+        ptr: *const c_void,
+        lib: Option<Arc<LibHandle>>,
+    ) -> JsResult<Callable> {
+        if sig.params.len() > MAX_PARAMS {
+            return Err(type_error("Functions cannot have more than 64 parameters"));
+        }
+        let params: Vec<ParamConv> = sig
+            .params
+            .iter()
+            .map(|p| ParamConv {
+                info: inst.type_info(p.ty),
+                dir: p.dir,
+            })
+            .collect();
+        let ret = inst.type_info(sig.ret);
+        let plan = if sig.variadic {
+            None
+        } else {
+            let lowered = lower_sig(
+                inst,
+                &Param {
+                    ty: sig.ret,
+                    dir: Direction::In,
+                },
+                &sig.params,
+                sig.params.len(),
+                false,
+            );
+            Some(classify(&lowered)?)
+        };
+        Ok(Callable {
+            name: sig.name.clone(),
+            ptr,
+            lib,
+            sig,
+            params,
+            ret,
+            plan,
+        })
+    }
+
+    /// Calls the function with JS arguments.
+    pub fn call(&self, env: Env, inst: &Instance, args: &[Value]) -> JsResult<Value> {
+        if let Some(lib) = &self.lib {
+            if !lib.is_loaded() {
+                return Err(error(format!(
+                    "Cannot call '{}': its library was unloaded",
+                    self.name
+                )));
+            }
+        }
+        let n = self.params.len();
+        match &self.plan {
+            Some(plan) => {
+                if args.len() < n {
+                    return Err(type_error(format!(
+                        "Expected {n} arguments, got {}",
+                        args.len()
+                    )));
+                }
+                execute(env, inst, self, &self.params, plan, &args[..n])
+            }
+            None => self.call_variadic(env, inst, args),
+        }
+    }
+
+    /// Variadic calls: (type, value) pairs after the fixed arguments (spec CALL-04, CALL-05).
+    fn call_variadic(&self, env: Env, inst: &Instance, args: &[Value]) -> JsResult<Value> {
+        let n = self.params.len();
+        if args.len() < n {
+            return Err(type_error(format!(
+                "Expected {n} arguments or more, got {}",
+                args.len()
+            )));
+        }
+        let extra = &args[n..];
+        if extra.len() % 2 != 0 {
+            return Err(error("Missing value argument for variadic call"));
+        }
+        if n + extra.len() / 2 > MAX_PARAMS {
+            return Err(type_error("Functions cannot have more than 64 parameters"));
+        }
+        let mut params: Vec<Param> = self.sig.params.clone();
+        let mut values: SmallVec<[Value; 16]> = args[..n].iter().copied().collect();
+        for pair in extra.chunks(2) {
+            let (ty, dir) = super::types::resolve_param_spec(env, inst, pair[0])?;
+            inst.reg.borrow().check_param(ty, dir)?;
+            params.push(Param { ty, dir });
+            values.push(pair[1]);
+        }
+        let ret = Param {
+            ty: self.sig.ret,
+            dir: Direction::In,
+        };
+        let plan = classify(&lower_sig(inst, &ret, &params, n, true))?;
+        let convs: Vec<ParamConv> = params
+            .iter()
+            .map(|p| ParamConv {
+                info: inst.type_info(p.ty),
+                dir: p.dir,
+            })
+            .collect();
+        execute(env, inst, self, &convs, &plan, &values)
+    }
+
+    /// The `info` property: `{ name, arguments, result }` (spec FN-15).
+    pub fn info_object(&self, env: Env, inst: &Instance) -> JsResult<Value> {
+        let obj = env.object()?;
+        env.set(obj, "name", env.string(&self.name)?)?;
+        let args = env.array(self.sig.params.len())?;
+        for (i, p) in self.sig.params.iter().enumerate() {
+            env.set_element(args, i as u32, type_value(env, inst, p.ty, p.dir)?)?;
+        }
+        env.set(obj, "arguments", args)?;
+        env.set(
+            obj,
+            "result",
+            type_value(env, inst, self.sig.ret, Direction::In)?,
+        )?;
+        Ok(obj)
+    }
+}
+
+/// Adds the argument position and function name to a conversion error, keeping upstream's
+/// message intact in front (spec ERR-03).
+fn in_argument(e: JsError, i: usize, name: &str) -> JsError {
+    match e {
+        JsError::Type(m) => JsError::Type(format!("{m} (argument {} of '{name}')", i + 1)),
+        JsError::Error(m) => JsError::Error(format!("{m} (argument {} of '{name}')", i + 1)),
+        JsError::Pending => JsError::Pending,
+    }
+}
+
+fn execute(
+    env: Env,
+    inst: &Instance,
+    c: &Callable,
+    params: &[ParamConv],
+    plan: &CallPlan,
+    args: &[Value],
+) -> JsResult<Value> {
+    let mem = inst.memory()?;
+    // SAFETY: the call memory outlives the call; nested calls mark/release in LIFO order.
+    let mark = unsafe { (*mem).mark() };
+    let result = execute_in(env, inst, c, params, plan, args, mem);
+    // SAFETY: as above.
+    unsafe { (*mem).release(mark) };
+    result
+}
+
+fn execute_in(
+    env: Env,
+    inst: &Instance,
+    c: &Callable,
+    params: &[ParamConv],
+    plan: &CallPlan,
+    args: &[Value],
+    mem: *mut crate::call::CallMemory,
+) -> JsResult<Value> {
+    let mut frame = CallFrame::default();
+    // SAFETY: see `execute`.
+    frame.stack =
+        unsafe { (*mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
+    frame.fpr_count = plan.fpr_count as u64;
+    let mut ctx = Ctx::for_call(env, inst, mem);
+    let mut sret = std::ptr::null_mut();
+    if let RetLoc::Sret { ptr } = plan.ret {
+        sret = ctx.alloc_zeroed(c.ret.size.max(1), c.ret.align.max(16));
+        // SAFETY: the plan's slots lie in the frame and the reserved stack area.
+        unsafe { frame.put(ptr, sret as u64) };
+    }
+    for (i, ((p, loc), &v)) in params.iter().zip(&plan.args).zip(args).enumerate() {
+        push_arg(&mut ctx, &mut frame, p, loc, v).map_err(|e| in_argument(e, i, &c.name))?;
+    }
+    // SAFETY: the frame was filled by the plan classified from the declared signature, and the
+    // stack pointer points into the call memory's stack block.
+    unsafe { invoke::invoke(c.ptr, &mut frame) };
+    let saved_errno = errno();
+    let result = convert_ret(&mut ctx, &frame, plan, &c.ret, sret);
+    let result = result.and_then(|r| convert::copy_back(&mut ctx).map(|_| r));
+    // Nothing between the C return and the next JS statement may change errno (CALL-11).
+    set_errno(saved_errno);
+    result
+}
+
+/// Converts one argument straight into its frame slots.
+#[inline]
+fn push_arg(
+    ctx: &mut Ctx<'_>,
+    frame: &mut CallFrame,
+    p: &ParamConv,
+    loc: &ArgLoc,
+    v: Value,
+) -> JsResult<()> {
+    let env = ctx.env;
+    let info = &*p.info;
+    let prim = info.primitive;
+    let scalar_bits = match prim {
+        _ if prim.is_integer() => Some(int_store_bits(prim, int_bits(env, v)?)),
+        Primitive::Float64 => Some(float_value(env, v)?.to_bits()),
+        Primitive::Float32 => Some((float_value(env, v)? as f32).to_bits() as u64),
+        Primitive::Bool => Some(bool_value(env, v)? as u64),
+        _ if prim.is_pointer_like() => Some(pointer_arg(ctx, v, info, p.dir)?),
+        _ => None,
+    };
+    match (scalar_bits, loc) {
+        (Some(bits), ArgLoc::Moves(moves)) if moves.len() == 1 => {
+            let m = &moves[0];
+            // SAFETY: the slot lies in the frame or the reserved stack area.
+            unsafe { frame.put(m.dst, extend(bits, m.len, m.ext)) };
+            Ok(())
+        }
+        _ => {
+            // Aggregates (and any shape the fast path does not cover): C bytes in scratch
+            // memory, then the plan's moves.
+            let tmp = ctx.alloc_zeroed(info.size.max(8), info.align.max(8));
+            match scalar_bits {
+                // SAFETY: tmp holds at least 8 bytes.
+                Some(bits) => unsafe { (tmp as *mut u64).write_unaligned(bits.to_le()) },
+                None => convert::encode(ctx, v, info, tmp)?,
+            }
+            match loc {
+                ArgLoc::Moves(moves) => {
+                    for m in moves {
+                        // SAFETY: moves stay within the value and the frame/stack area.
+                        unsafe { frame.apply(m, tmp) };
+                    }
+                }
+                // SAFETY: as above.
+                ArgLoc::Indirect { ptr } => unsafe { frame.put(*ptr, tmp as u64) },
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Converts the result registers (or the sret memory) to JS.
+fn convert_ret(
+    ctx: &mut Ctx<'_>,
+    frame: &CallFrame,
+    plan: &CallPlan,
+    ret: &TypeInfo,
+    sret: *mut u8,
+) -> JsResult<Value> {
+    let env = ctx.env;
+    let prim = ret.primitive;
+    match &plan.ret {
+        RetLoc::Void => env.undefined(),
+        RetLoc::Sret { .. } => {
+            // SAFETY: C wrote the result there.
+            unsafe { convert::decode(ctx, sret, ret) }
+        }
+        RetLoc::Regs(moves) => {
+            if moves.len() == 1 && ret.size <= 8 {
+                let bits = frame.ret(moves[0].reg);
+                // Only the low byte of a returned bool is defined, and only its low bit counts
+                // (spec ABI-01, PRIM-09).
+                if prim == Primitive::Bool {
+                    return env.boolean(bits & 1 != 0);
+                }
+                if prim == Primitive::Float64 {
+                    return env.double(f64::from_bits(bits));
+                }
+                if prim == Primitive::Float32 {
+                    return env.double(f32::from_bits(bits as u32) as f64);
+                }
+                if let Some((w, signed, false)) = prim.int_width() {
+                    let ext = if signed {
+                        abi::Ext::Sign
+                    } else {
+                        abi::Ext::Zero
+                    };
+                    return convert::int_to_js(env, extend(bits, w as u32, ext), w, signed);
+                }
+            }
+            let mut buf = [0u8; 32];
+            // SAFETY: register results are at most 16 bytes.
+            unsafe {
+                frame.store_ret(moves, buf.as_mut_ptr());
+                convert::decode(ctx, buf.as_ptr(), ret)
+            }
+        }
+    }
+}
+
+/// The calling thread's `errno`.
+pub fn errno() -> i32 {
+    // SAFETY: errno_location returns the thread's errno slot.
+    unsafe { *errno_location() }
+}
+
+/// Sets the calling thread's `errno`.
+pub fn set_errno(v: i32) {
+    // SAFETY: as above.
+    unsafe { *errno_location() = v }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+unsafe fn errno_location() -> *mut i32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::__errno_location() }
+}
+
+#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+unsafe fn errno_location() -> *mut i32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::__error() }
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+)))]
+unsafe fn errno_location() -> *mut i32 {
+    // SAFETY: no preconditions.
+    unsafe { libc::__errno() }
+}

@@ -1,0 +1,134 @@
+//! The JS values that stand for native things: type values, pointer values and cast markers.
+//!
+//! All three are tagged with `napi_type_tag_object`, so that a type value is never taken for a
+//! pointer and the reverse (spec TS-16). A type value is an External whose data packs the type
+//! id, a direction (for `koffi.out()` and friends) and the registry generation, so that values
+//! made before `koffi.reset()` are refused instead of misread. A pointer value is an External
+//! whose data is the address, tagged with its pointee type (spec J2C-06, C2J-04).
+
+use napi::sys::napi_type_tag;
+
+use super::instance::Instance;
+use super::napi::{type_error, Env, JsResult, JsType, Value};
+use crate::types::{Direction, TypeId, VOID};
+
+const TYPE_TAG: napi_type_tag = napi_type_tag {
+    lower: 0x6b6f_6666_6972_7354,
+    upper: 0x7970_6556_616c_7565,
+};
+const CAST_TAG: napi_type_tag = napi_type_tag {
+    lower: 0x6b6f_6666_6972_7343,
+    upper: 0x6173_744d_6172_6b72,
+};
+const PTR_MAGIC: u64 = 0x6b6f_6666_6972_7350;
+
+/// The generation a type id belongs to: built-ins never change, user types change on reset.
+fn generation_of(inst: &Instance, id: TypeId) -> u32 {
+    if id.0 < inst.builtin_count {
+        0
+    } else {
+        inst.reg.borrow().generation
+    }
+}
+
+/// Creates the type value for `id` (with a direction for parameter types).
+pub fn type_value(env: Env, inst: &Instance, id: TypeId, dir: Direction) -> JsResult<Value> {
+    let dir_bits = match dir {
+        Direction::In => 0usize,
+        Direction::Out => 1,
+        Direction::InOut => 2,
+    };
+    let gen = generation_of(inst, id) as usize & 0xff_ffff;
+    let data = (id.0 as usize) | (dir_bits << 32) | (gen << 36);
+    let v = env.external(data as *mut _)?;
+    env.tag(v, &TYPE_TAG)?;
+    Ok(v)
+}
+
+/// Reads a type value; `Ok(None)` when `v` is not one.
+pub fn read_type_value(
+    env: Env,
+    inst: &Instance,
+    v: Value,
+) -> JsResult<Option<(TypeId, Direction)>> {
+    if env.type_of(v)? != JsType::External || !env.has_tag(v, &TYPE_TAG)? {
+        return Ok(None);
+    }
+    let data = env.external_data(v)? as usize;
+    let id = TypeId((data & 0xffff_ffff) as u32);
+    let dir = match (data >> 32) & 0xf {
+        1 => Direction::Out,
+        2 => Direction::InOut,
+        _ => Direction::In,
+    };
+    let gen = (data >> 36) as u32;
+    let valid = if id.0 < inst.builtin_count {
+        true
+    } else {
+        let reg = inst.reg.borrow();
+        gen == reg.generation & 0xff_ffff && reg.try_get(id).is_some()
+    };
+    if !valid {
+        return Err(type_error(
+            "Type value was created before koffi.reset() and is no longer valid",
+        ));
+    }
+    Ok(Some((id, dir)))
+}
+
+fn pointer_tag(inst: &Instance, pointee: TypeId) -> napi_type_tag {
+    napi_type_tag {
+        lower: PTR_MAGIC,
+        upper: (pointee.0 as u64) | ((generation_of(inst, pointee) as u64) << 32),
+    }
+}
+
+/// A pointer value for `addr`, tagged with its pointee type.
+#[inline]
+pub fn pointer_value(env: Env, inst: &Instance, addr: u64, pointee: TypeId) -> JsResult<Value> {
+    let v = env.external(addr as usize as *mut _)?;
+    env.tag(v, &pointer_tag(inst, pointee))?;
+    Ok(v)
+}
+
+/// The address of a pointer value (an External that is not a type value), checking its tag
+/// against `expected` by the rules of spec J2C-06: same pointee, or either side `void`.
+/// `Ok(None)` means the tag does not fit.
+#[inline]
+pub fn pointer_address(
+    env: Env,
+    inst: &Instance,
+    v: Value,
+    expected: Option<TypeId>,
+) -> JsResult<Option<u64>> {
+    let fits = match expected {
+        None => !env.has_tag(v, &TYPE_TAG)?,
+        Some(t) if t == VOID => !env.has_tag(v, &TYPE_TAG)?,
+        Some(t) => {
+            env.has_tag(v, &pointer_tag(inst, t))? || env.has_tag(v, &pointer_tag(inst, VOID))?
+        }
+    };
+    if !fits {
+        return Ok(None);
+    }
+    Ok(Some(env.external_data(v)? as usize as u64))
+}
+
+/// `koffi.as(value, type)`: a marker object holding both (spec J2C-12).
+pub fn cast_marker(env: Env, value: Value, ty: Value) -> JsResult<Value> {
+    let obj = env.object()?;
+    env.set(obj, "value", value)?;
+    env.set(obj, "type", ty)?;
+    env.tag(obj, &CAST_TAG)?;
+    env.freeze(obj)?;
+    Ok(obj)
+}
+
+/// If `v` is a cast marker, its (value, type value).
+#[inline]
+pub fn read_cast(env: Env, v: Value) -> JsResult<Option<(Value, Value)>> {
+    if !env.has_tag(v, &CAST_TAG)? {
+        return Ok(None);
+    }
+    Ok(Some((env.get(v, "value")?, env.get(v, "type")?)))
+}

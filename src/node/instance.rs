@@ -1,0 +1,184 @@
+//! Per-environment state (spec MOD-09): each Node environment — the main thread and every
+//! worker — gets its own registry, settings, call memory and counters, stored as the
+//! environment's instance data.
+
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use napi::sys::{self, napi_env, napi_ref};
+
+use super::napi::{error, Env, JsResult, Value};
+use crate::call::CallMemory;
+use crate::types::{DataModel, Registry, TypeId, TypeInfo};
+
+/// The seven settings of `koffi.config()` (spec §13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    missing_docs,
+    reason = "the fields are the settings of the spec's table"
+)]
+pub struct Config {
+    pub sync_stack_size: usize,
+    pub sync_heap_size: usize,
+    pub async_stack_size: usize,
+    pub async_heap_size: usize,
+    pub resident_async_pools: usize,
+    pub max_async_calls: usize,
+    pub max_type_size: usize,
+}
+
+impl Default for Config {
+    /// Koffi 2.16.3's defaults, as its binary reports them.
+    fn default() -> Self {
+        Config {
+            sync_stack_size: 1 << 20,
+            sync_heap_size: 2 << 20,
+            async_stack_size: 128 << 10,
+            async_heap_size: 128 << 10,
+            resident_async_pools: 4,
+            max_async_calls: 256,
+            max_type_size: 64 << 20,
+        }
+    }
+}
+
+/// JS helpers that index.js hands to the native module at load (`_setup`).
+#[derive(Default)]
+pub struct Helpers {
+    /// The private symbol under which union instances keep their state.
+    pub union_state: Option<napi_ref>,
+    /// `(typeValue, introspection, arrayBuffer) => unionInstance`.
+    pub make_union: Option<napi_ref>,
+}
+
+/// Everything one environment owns.
+pub struct Instance {
+    /// The named-type registry.
+    pub reg: RefCell<Registry>,
+    /// Current settings.
+    pub config: Cell<Config>,
+    /// The synchronous call memory, mapped by the first `koffi.load` (spec LIB-07).
+    memory: UnsafeCell<Option<Box<CallMemory>>>,
+    /// Disposer invocations (`stats().disposed`).
+    pub disposed: Cell<u64>,
+    /// JS disposer functions, indexed by `Disposer::Js`.
+    pub disposers: RefCell<Vec<napi_ref>>,
+    /// Introspection objects, one per type (spec TS-11).
+    pub introspected: RefCell<HashMap<TypeId, napi_ref>>,
+    /// Temporaries made by `koffi.encode`, kept per destination address (spec MEM-10).
+    pub encoded: RefCell<HashMap<usize, Vec<Box<[u64]>>>>,
+    /// JS helpers from index.js.
+    pub helpers: RefCell<Helpers>,
+    /// Type id count of built-ins (their values survive `reset`).
+    pub builtin_count: u32,
+    /// `char`, `char16_t` and `char32_t`: the pointee tags of the string kinds, by width / 2.
+    pub chars: [TypeId; 3],
+}
+
+impl Instance {
+    /// A fresh instance with the built-in types.
+    pub fn new() -> Instance {
+        let reg = Registry::new(DataModel::native());
+        let builtin_count = reg.builtin_count();
+        let char_id = |name: &str| reg.lookup(name).unwrap_or(crate::types::VOID);
+        let chars = [char_id("char"), char_id("char16_t"), char_id("char32_t")];
+        Instance {
+            chars,
+            reg: RefCell::new(reg),
+            config: Cell::new(Config::default()),
+            memory: UnsafeCell::new(None),
+            disposed: Cell::new(0),
+            disposers: RefCell::new(Vec::new()),
+            introspected: RefCell::new(HashMap::new()),
+            encoded: RefCell::new(HashMap::new()),
+            helpers: RefCell::new(Helpers::default()),
+            builtin_count,
+        }
+    }
+
+    /// The instance of `env`.
+    #[inline]
+    pub fn of(env: Env) -> JsResult<&'static Instance> {
+        let mut data = std::ptr::null_mut();
+        // SAFETY: valid env; the instance data is set at module registration.
+        let status = unsafe { sys::napi_get_instance_data(env.0, &mut data) };
+        if status != sys::Status::napi_ok || data.is_null() {
+            return Err(error("koffi-rs is not initialised in this environment"));
+        }
+        // SAFETY: set by `install` to a leaked Box<Instance> that lives until the environment's
+        // teardown, after which no JS (and so no call into us) runs in it.
+        Ok(unsafe { &*(data as *const Instance) })
+    }
+
+    /// Stores a new instance as `env`'s instance data, freed at the environment's teardown.
+    pub fn install(env: napi_env) -> JsResult<&'static Instance> {
+        let inst = Box::into_raw(Box::new(Instance::new()));
+        unsafe extern "C" fn finalize(
+            _env: napi_env,
+            data: *mut std::ffi::c_void,
+            _hint: *mut std::ffi::c_void,
+        ) {
+            // SAFETY: `data` is the Box leaked by `install`, finalised exactly once.
+            drop(unsafe { Box::from_raw(data as *mut Instance) });
+        }
+        // SAFETY: valid env; ownership of `inst` passes to Node.
+        let status = unsafe {
+            sys::napi_set_instance_data(env, inst as *mut _, Some(finalize), std::ptr::null_mut())
+        };
+        if status != sys::Status::napi_ok {
+            // SAFETY: not handed over, still ours.
+            drop(unsafe { Box::from_raw(inst) });
+            return Err(error("Failed to set instance data"));
+        }
+        // SAFETY: just installed; lives until teardown.
+        Ok(unsafe { &*inst })
+    }
+
+    /// A shared handle on a type.
+    #[inline]
+    pub fn type_info(&self, id: TypeId) -> Arc<TypeInfo> {
+        self.reg.borrow().get_arc(id)
+    }
+
+    /// Whether the synchronous call memory exists (a library was loaded: spec CFG-03).
+    pub fn memory_ready(&self) -> bool {
+        // SAFETY: a shared read of the Option's discriminant; no &mut is live (JS thread only,
+        // and `memory()` hands out raw pointers, never references).
+        unsafe { (*self.memory.get()).is_some() }
+    }
+
+    /// Maps the synchronous call memory if it is not yet mapped.
+    pub fn ensure_memory(&self) -> JsResult<()> {
+        if !self.memory_ready() {
+            let cfg = self.config.get();
+            let mem = CallMemory::new(cfg.sync_stack_size, cfg.sync_heap_size)
+                .map_err(|e| error(e.to_string()))?;
+            // SAFETY: JS thread only, no reference into the cell is live.
+            unsafe { *self.memory.get() = Some(Box::new(mem)) };
+        }
+        Ok(())
+    }
+
+    /// The call memory as a raw pointer. Calls nest (a getter or callback may call C again
+    /// while a call is being prepared), so callers never hold a `&mut` across JS code: they
+    /// take short-lived references through this pointer.
+    #[inline]
+    pub fn memory(&self) -> JsResult<*mut CallMemory> {
+        self.ensure_memory()?;
+        // SAFETY: initialised above; the Box gives a stable address.
+        Ok(unsafe {
+            (*self.memory.get())
+                .as_deref_mut()
+                .map(|m| m as *mut CallMemory)
+                .unwrap_or(std::ptr::null_mut())
+        })
+    }
+
+    /// A JS helper registered by index.js.
+    pub fn helper(&self, env: Env, pick: impl Fn(&Helpers) -> Option<napi_ref>) -> JsResult<Value> {
+        let r = pick(&self.helpers.borrow())
+            .ok_or_else(|| error("koffi-rs JS helpers are not installed"))?;
+        env.deref(r)
+    }
+}
