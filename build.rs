@@ -21,10 +21,7 @@ fn main() {
     println!("cargo:rerun-if-changed=asm");
     match find_assembly(&arch, &os) {
         Some(file) => {
-            cc::Build::new()
-                .file(file)
-                .include("asm")
-                .compile("kffi_asm");
+            cc::Build::new().file(file).include("asm").compile("kffi_asm");
             println!("cargo:rustc-cfg=kffi_asm");
         }
         None => println!("cargo:warning=koffi-rs has no call thunk for {arch}-{os} yet"),

@@ -257,12 +257,7 @@ pub fn lower(reg: &Registry, id: TypeId) -> AbiType {
     match info.primitive {
         Primitive::Void => AbiType::Void,
         Primitive::Record | Primitive::Union | Primitive::Array => {
-            let mut agg = Aggregate {
-                size: info.size,
-                align: info.align.max(1),
-                leaves: Vec::new(),
-                has_union: false,
-            };
+            let mut agg = Aggregate { size: info.size, align: info.align.max(1), leaves: Vec::new(), has_union: false };
             // Every ABI passes aggregates this large in memory or by reference, whatever their
             // members: flattening them would only cost time (and a 64 MiB array would cost a lot).
             if info.size <= MAX_FLATTENED_SIZE {
@@ -313,10 +308,7 @@ fn flatten(reg: &Registry, id: TypeId, base: usize, agg: &mut Aggregate) {
             }
         }
         _ if info.primitive == Primitive::Void => {}
-        _ => agg.leaves.push(Leaf {
-            offset: base,
-            scalar: scalar_of(info.primitive, reg.data_model().pointer_size),
-        }),
+        _ => agg.leaves.push(Leaf { offset: base, scalar: scalar_of(info.primitive, reg.data_model().pointer_size) }),
     }
 }
 

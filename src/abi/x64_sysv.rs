@@ -20,8 +20,7 @@
 use smallvec::{smallvec, SmallVec};
 
 use super::{
-    AbiError, AbiType, Aggregate, ArgLoc, CallPlan, Ext, Move, RetLoc, RetMove, RetReg, Scalar,
-    Signature, Slot,
+    AbiError, AbiType, Aggregate, ArgLoc, CallPlan, Ext, Move, RetLoc, RetMove, RetReg, Scalar, Signature, Slot,
 };
 
 /// The file stem, used in errors.
@@ -106,29 +105,18 @@ pub fn classify(sig: &Signature) -> Result<CallPlan, AbiError> {
 
     // System V AMD64 psABI 1.0, §3.2.3 Parameter Passing: the variadic part of an argument list
     // is classified exactly like the fixed part, so `sig.fixed` changes nothing here.
-    let args = sig
-        .params
-        .iter()
-        .map(|p| state.classify_arg(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let args = sig.params.iter().map(|p| state.classify_arg(p)).collect::<Result<Vec<_>, _>>()?;
 
     // System V AMD64 psABI 1.0, §3.2.3 Parameter Passing: a call to a variadic function passes
     // in %al an upper bound (0 to 8) on the vector registers it used. Computing it for every
     // call is harmless; only variadic calls read it.
-    let fpr_count =
-        u8::try_from(state.next_sse).map_err(|_| unsupported("vector register count"))?;
+    let fpr_count = u8::try_from(state.next_sse).map_err(|_| unsupported("vector register count"))?;
 
     // System V AMD64 psABI 1.0, §3.2.2 The Stack Frame: the end of the argument area is
     // aligned on 16 bytes at the call.
     let stack_size = bytes(align_up(state.stack_offset, STACK_ALIGN)?)?;
 
-    Ok(CallPlan {
-        args,
-        ret,
-        stack_size,
-        fpr_count,
-        callee_pops: 0,
-    })
+    Ok(CallPlan { args, ret, stack_size, fpr_count, callee_pops: 0 })
 }
 
 impl State {
@@ -160,11 +148,7 @@ impl State {
             };
             let reg = *reg.ok_or_else(|| unsupported("a result of more than two eightbytes"))?;
             let (src, len) = eightbyte_span(i, size);
-            moves.push(RetMove {
-                reg,
-                dst: bytes(src)?,
-                len: bytes(len)?,
-            });
+            moves.push(RetMove { reg, dst: bytes(src)?, len: bytes(len)? });
         }
         Ok(RetLoc::Regs(moves))
     }
@@ -183,13 +167,7 @@ impl State {
     }
 
     /// Gives each eightbyte the next register of its class, or puts the whole value on the stack.
-    fn assign(
-        &mut self,
-        classes: &[Class],
-        size: usize,
-        align: usize,
-        ext: Ext,
-    ) -> Result<ArgLoc, AbiError> {
+    fn assign(&mut self, classes: &[Class], size: usize, align: usize, ext: Ext) -> Result<ArgLoc, AbiError> {
         // System V AMD64 psABI 1.0, §3.2.3 Parameter Passing: if any eightbyte finds no register
         // left, the whole argument goes on the stack and the registers it would have taken stay
         // free for the arguments after it.
@@ -209,12 +187,7 @@ impl State {
             };
             let dst = dst.ok_or_else(|| unsupported("register accounting"))?;
             let (src, len) = eightbyte_span(i, size);
-            moves.push(Move {
-                src: bytes(src)?,
-                len: bytes(len)?,
-                dst,
-                ext,
-            });
+            moves.push(Move { src: bytes(src)?, len: bytes(len)?, dst, ext });
         }
         Ok(ArgLoc::Moves(moves))
     }
@@ -228,12 +201,7 @@ impl State {
         let end = offset.checked_add(align_up(size, EIGHTBYTE)?);
         self.stack_offset = end.ok_or_else(|| unsupported("a stack area this large"))?;
         let dst = Slot::Stack(bytes(offset)?);
-        Ok(ArgLoc::Moves(smallvec![Move {
-            src: 0,
-            len: bytes(size)?,
-            dst,
-            ext
-        }]))
+        Ok(ArgLoc::Moves(smallvec![Move { src: 0, len: bytes(size)?, dst, ext }]))
     }
 }
 
@@ -270,10 +238,7 @@ fn classify_aggregate(a: &Aggregate) -> Result<Passing, AbiError> {
     // members are already recursed into) is merged into the class of its eightbyte. An aligned
     // scalar of at most eight bytes never straddles two eightbytes.
     for leaf in &a.leaves {
-        let fits = leaf
-            .offset
-            .checked_add(leaf.scalar.size())
-            .is_some_and(|end| end <= a.size);
+        let fits = leaf.offset.checked_add(leaf.scalar.size()).is_some_and(|end| end <= a.size);
         let slot = classes.get_mut(leaf.offset / EIGHTBYTE).filter(|_| fits);
         let slot = slot.ok_or_else(|| unsupported("a member outside its struct"))?;
         *slot = merge_classes(*slot, scalar_class(leaf.scalar));
@@ -322,9 +287,7 @@ fn eightbyte_span(i: usize, size: usize) -> (usize, usize) {
 
 /// Rounds `value` up to a multiple of `align` (not zero).
 fn align_up(value: usize, align: usize) -> Result<usize, AbiError> {
-    value
-        .checked_next_multiple_of(align)
-        .ok_or_else(|| unsupported("a stack area this large"))
+    value.checked_next_multiple_of(align).ok_or_else(|| unsupported("a stack area this large"))
 }
 
 /// A byte count or offset as the plan stores it.
@@ -333,10 +296,7 @@ fn bytes(value: usize) -> Result<u32, AbiError> {
 }
 
 fn unsupported(what: &str) -> AbiError {
-    AbiError::Unsupported {
-        abi: ABI,
-        what: what.into(),
-    }
+    AbiError::Unsupported { abi: ABI, what: what.into() }
 }
 
 #[cfg(test)]
@@ -365,16 +325,9 @@ mod tests {
     }
     /// An aggregate with explicit size and alignment, from (offset, scalar) leaves.
     fn agg(size: usize, align: usize, fields: &[(usize, Scalar)]) -> AbiType {
-        let leaves = fields
-            .iter()
-            .map(|&(offset, scalar)| Leaf { offset, scalar });
+        let leaves = fields.iter().map(|&(offset, scalar)| Leaf { offset, scalar });
         let has_union = false;
-        AbiType::Aggregate(Aggregate {
-            size,
-            align,
-            leaves: leaves.collect(),
-            has_union,
-        })
+        AbiType::Aggregate(Aggregate { size, align, leaves: leaves.collect(), has_union })
     }
     /// A naturally laid-out struct: alignment of its widest scalar, size padded to it.
     fn strukt(fields: &[(usize, Scalar)]) -> AbiType {
@@ -398,19 +351,10 @@ mod tests {
         moves(&[mv(0, len, Slot::Stack(off), ext)])
     }
     fn rets(m: &[(RetReg, u32, u32)]) -> RetLoc {
-        RetLoc::Regs(
-            m.iter()
-                .map(|&(reg, dst, len)| RetMove { reg, dst, len })
-                .collect(),
-        )
+        RetLoc::Regs(m.iter().map(|&(reg, dst, len)| RetMove { reg, dst, len }).collect())
     }
     fn sig(ret: AbiType, params: Vec<AbiType>) -> Signature {
-        Signature {
-            fixed: params.len(),
-            ret,
-            params,
-            variadic: false,
-        }
+        Signature { fixed: params.len(), ret, params, variadic: false }
     }
     fn plan(ret: AbiType, params: Vec<AbiType>) -> CallPlan {
         classify(&sig(ret, params)).expect("classifies")
@@ -437,26 +381,10 @@ mod tests {
         // §3.2.3 Classification and rules 2-3. gcc, `sc(-1, 200, -3, 60000, -5, 7u)`:
         // movl $-1,%edi; movl $200,%esi; …: callers widen char and short by their signedness.
         let p = call(vec![sc(I8), sc(U8), sc(I16), sc(U16), sc(I32), sc(U32)]).args;
-        let want = [
-            gpr(0, 1, S),
-            gpr(1, 1, Z),
-            gpr(2, 2, S),
-            gpr(3, 2, Z),
-            gpr(4, 4, S),
-            gpr(5, 4, Z),
-        ];
+        let want = [gpr(0, 1, S), gpr(1, 1, Z), gpr(2, 2, S), gpr(3, 2, Z), gpr(4, 4, S), gpr(5, 4, Z)];
         assert_eq!(p, want);
         let p = call(vec![sc(I64), sc(U64), sc(Ptr), sc(F32), sc(F64)]).args;
-        assert_eq!(
-            p,
-            [
-                gpr(0, 8, N),
-                gpr(1, 8, N),
-                gpr(2, 8, N),
-                xmm(0, 4),
-                xmm(1, 8)
-            ]
-        );
+        assert_eq!(p, [gpr(0, 8, N), gpr(1, 8, N), gpr(2, 8, N), xmm(0, 4), xmm(1, 8)]);
     }
 
     #[test]
@@ -485,10 +413,7 @@ mod tests {
     #[test]
     fn struct_of_one_or_two_integer_eightbytes_takes_gprs() {
         // gcc, `t_l2(struct {long a, b;} s, long x)`: leaq (%rdx,%rsi): s.b in %rsi, x in %rdx.
-        assert_eq!(
-            call(vec![strukt(&[(0, I64)]), sc(I64)]).args,
-            [gpr(0, 8, N), gpr(1, 8, N)]
-        );
+        assert_eq!(call(vec![strukt(&[(0, I64)]), sc(I64)]).args, [gpr(0, 8, N), gpr(1, 8, N)]);
         let s = moves(&[mv(0, 8, RDI, N), mv(8, 8, RSI, N)]);
         assert_eq!(call(vec![l2(), sc(I64)]).args, [s, gpr(2, 8, N)]);
     }
@@ -498,10 +423,7 @@ mod tests {
         // §3.2.3 rule 5(c). gcc, `t_l3(struct {long a, b, c;} s, long x)`: s.c at 24(%rsp)
         // (offset 16), x in %rdi; with four longs s.d is at 32(%rsp) (offset 24).
         let p = call(vec![strukt(&[(0, I64), (8, I64), (16, I64)]), sc(I64)]);
-        assert_eq!(
-            (p.args, p.stack_size),
-            (vec![stack(0, 24, N), gpr(0, 8, N)], 32)
-        );
+        assert_eq!((p.args, p.stack_size), (vec![stack(0, 24, N), gpr(0, 8, N)], 32));
         let p = call(vec![strukt(&[(0, I64), (8, I64), (16, I64), (24, I64)])]);
         assert_eq!((p.args, p.stack_size), (vec![stack(0, 32, N)], 32));
     }
@@ -527,10 +449,7 @@ mod tests {
         // gcc, `t_di(struct {double d; int i;} s, long x, double y)`: d in %xmm0, i in %edi,
         // x in %rsi, y in %xmm1.
         let s = moves(&[mv(0, 8, XMM0, N), mv(8, 8, RDI, N)]);
-        assert_eq!(
-            call(vec![di(), sc(I64), sc(F64)]).args,
-            [s, gpr(1, 8, N), xmm(1, 8)]
-        );
+        assert_eq!(call(vec![di(), sc(I64), sc(F64)]).args, [s, gpr(1, 8, N), xmm(1, 8)]);
     }
 
     #[test]
@@ -576,10 +495,7 @@ mod tests {
     fn struct_int_double_returns_in_rax_and_xmm0() {
         // §3.2.3 Returning of Values, rules 3 and 4. gcc, caller of `struct {int i; double d;}
         // r_id(void)`: i read from %eax, d from %xmm0.
-        assert_eq!(
-            ret(strukt(&[(0, I32), (8, F64)])),
-            rets(&[(RAX, 0, 8), (RXMM0, 8, 8)])
-        );
+        assert_eq!(ret(strukt(&[(0, I32), (8, F64)])), rets(&[(RAX, 0, 8), (RXMM0, 8, 8)]));
     }
 
     #[test]
@@ -598,10 +514,7 @@ mod tests {
         // §3.2.3 rule 1. gcc, `t_pk(struct __attribute__((packed)) {char c; int i;} s, long x)`:
         // i at 9(%rsp) (offset 1 of a copy at offset 0), x in %rdi.
         let p = call(vec![agg(5, 1, &[(0, I8), (1, I32)]), sc(I64)]);
-        assert_eq!(
-            (p.args, p.stack_size),
-            (vec![stack(0, 5, N), gpr(0, 8, N)], 16)
-        );
+        assert_eq!((p.args, p.stack_size), (vec![stack(0, 5, N), gpr(0, 8, N)], 16));
     }
 
     #[test]
@@ -626,10 +539,7 @@ mod tests {
         // gcc, `t_nofit_sse(8 doubles, struct {double d; int i;} s, double h, long k)`: s.d at
         // 8(%rsp), s.i at 16(%rsp), h at 24(%rsp), k in %rdi (the GPR s did not take).
         let p = call([times(8, F64), vec![di(), sc(F64), sc(I64)]].concat());
-        assert_eq!(
-            p.args[8..],
-            [stack(0, 16, N), stack(16, 8, N), gpr(0, 8, N)]
-        );
+        assert_eq!(p.args[8..], [stack(0, 16, N), stack(16, 8, N), gpr(0, 8, N)]);
         assert_eq!(p.stack_size, 32);
     }
 
@@ -698,10 +608,7 @@ mod tests {
     fn large_unflattened_aggregate_is_memory() {
         // §3.2.3 rule 1; `abi::lower` leaves aggregates over 64 bytes without leaves.
         let p = plan(agg(100, 4, &[]), vec![agg(100, 4, &[])]);
-        assert_eq!(
-            (p.ret, p.args, p.stack_size),
-            (SRET, vec![stack(0, 100, N)], 112)
-        );
+        assert_eq!((p.ret, p.args, p.stack_size), (SRET, vec![stack(0, 100, N)], 112));
     }
 
     #[test]

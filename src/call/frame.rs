@@ -12,16 +12,10 @@ pub const NGPR: usize = 6;
 #[cfg(target_arch = "x86_64")]
 pub const NFPR: usize = 8;
 #[cfg(not(target_arch = "x86_64"))]
-#[allow(
-    missing_docs,
-    reason = "placeholder sizes for targets without a thunk yet"
-)]
+#[allow(missing_docs, reason = "placeholder sizes for targets without a thunk yet")]
 pub const NGPR: usize = 8;
 #[cfg(not(target_arch = "x86_64"))]
-#[allow(
-    missing_docs,
-    reason = "placeholder sizes for targets without a thunk yet"
-)]
+#[allow(missing_docs, reason = "placeholder sizes for targets without a thunk yet")]
 pub const NFPR: usize = 8;
 
 /// Register image shared with the assembly thunk.
@@ -89,9 +83,7 @@ impl CallFrame {
             Slot::Gpr(i) => self.gpr[i as usize] = bits,
             Slot::Fpr(i) => self.fpr[i as usize] = bits,
             // SAFETY: the caller guarantees the stack area covers this slot.
-            Slot::Stack(off) => unsafe {
-                (self.stack.add(off as usize) as *mut u64).write_unaligned(bits)
-            },
+            Slot::Stack(off) => unsafe { (self.stack.add(off as usize) as *mut u64).write_unaligned(bits) },
         }
     }
 
@@ -106,11 +98,7 @@ impl CallFrame {
             let src = value.add(m.src as usize);
             if m.len <= 8 {
                 let mut bits = 0u64;
-                std::ptr::copy_nonoverlapping(
-                    src,
-                    &mut bits as *mut u64 as *mut u8,
-                    m.len as usize,
-                );
+                std::ptr::copy_nonoverlapping(src, &mut bits as *mut u64 as *mut u8, m.len as usize);
                 let bits = u64::from_le(bits);
                 self.put(m.dst, extend(bits, m.len, m.ext));
             } else if let Slot::Stack(off) = m.dst {
@@ -137,13 +125,7 @@ impl CallFrame {
         for m in moves {
             let bits = self.ret(m.reg).to_le_bytes();
             // SAFETY: forwarded from the caller's contract; len ≤ 8.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    bits.as_ptr(),
-                    dst.add(m.dst as usize),
-                    m.len.min(8) as usize,
-                )
-            };
+            unsafe { std::ptr::copy_nonoverlapping(bits.as_ptr(), dst.add(m.dst as usize), m.len.min(8) as usize) };
         }
     }
 }

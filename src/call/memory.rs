@@ -71,11 +71,7 @@ impl CallMemory {
         let page = page_size();
         let stack_size = stack_size.div_ceil(page) * page;
         let map_err = |e: io::Error| CallError::Map(e.to_string());
-        let mut stack = MmapOptions::new()
-            .len(stack_size + page)
-            .stack()
-            .map_anon()
-            .map_err(map_err)?;
+        let mut stack = MmapOptions::new().len(stack_size + page).stack().map_anon().map_err(map_err)?;
         let low = stack.as_mut_ptr() as usize;
         // SAFETY: the first page lies inside the mapping we own; making it inaccessible turns a
         // stack overflow in C into a fault rather than a write over unrelated memory.
@@ -83,29 +79,15 @@ impl CallMemory {
         if rc != 0 {
             return Err(CallError::Map(io::Error::last_os_error().to_string()));
         }
-        let heap = MmapOptions::new()
-            .len(heap_size.max(page))
-            .map_anon()
-            .map_err(map_err)?;
+        let heap = MmapOptions::new().len(heap_size.max(page)).map_anon().map_err(map_err)?;
         let top = low + page + stack_size;
-        Ok(CallMemory {
-            _stack: stack,
-            stack_low: low + page,
-            sp: top & !15,
-            heap,
-            heap_used: 0,
-            spilled: Vec::new(),
-        })
+        Ok(CallMemory { _stack: stack, stack_low: low + page, sp: top & !15, heap, heap_used: 0, spilled: Vec::new() })
     }
 
     /// The current position, to release back to with [`CallMemory::release`].
     #[inline(always)]
     pub fn mark(&self) -> Mark {
-        Mark {
-            sp: self.sp,
-            heap: self.heap_used,
-            spilled: self.spilled.len(),
-        }
+        Mark { sp: self.sp, heap: self.heap_used, spilled: self.spilled.len() }
     }
 
     /// Frees everything taken since `mark`.
@@ -182,11 +164,7 @@ impl CallMemory {
     pub fn heap_cursor(&mut self) -> *mut u8 {
         self.heap_used = (self.heap_used + 7) & !7;
         // SAFETY: heap_used ≤ len (alignment never passes len since len is a page multiple).
-        unsafe {
-            self.heap
-                .as_mut_ptr()
-                .add(self.heap_used.min(self.heap.len()))
-        }
+        unsafe { self.heap.as_mut_ptr().add(self.heap_used.min(self.heap.len())) }
     }
 
     /// Takes `size` bytes at [`CallMemory::heap_cursor`].

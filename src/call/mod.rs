@@ -73,9 +73,7 @@ pub unsafe fn call_bytes(
             // SAFETY: the caller sized `ret` for the result.
             RetLoc::Regs(moves) => unsafe { frame.store_ret(moves, ret.as_mut_ptr()) },
             // SAFETY: sret has ret.len() bytes.
-            RetLoc::Sret { .. } => unsafe {
-                std::ptr::copy_nonoverlapping(sret, ret.as_mut_ptr(), ret.len())
-            },
+            RetLoc::Sret { .. } => unsafe { std::ptr::copy_nonoverlapping(sret, ret.as_mut_ptr(), ret.len()) },
         }
         Ok(())
     })();

@@ -19,31 +19,13 @@ use crate::types::{ArrayHint, Detail, Direction, Disposer, Primitive, TypeId, Ty
 /// An output parameter to copy back after the call (spec OUT-04).
 pub enum OutArg {
     /// A JS array whose elements receive the temporary C array.
-    Array {
-        arr: Value,
-        ptr: *mut u8,
-        elem: Arc<TypeInfo>,
-        len: u32,
-    },
+    Array { arr: Value, ptr: *mut u8, elem: Arc<TypeInfo>, len: u32 },
     /// A plain object whose exposed members receive the temporary struct.
-    Object {
-        obj: Value,
-        ptr: *mut u8,
-        info: Arc<TypeInfo>,
-    },
+    Object { obj: Value, ptr: *mut u8, info: Arc<TypeInfo> },
     /// A union instance that receives the bytes (spec UNI-09).
-    Union {
-        obj: Value,
-        ptr: *mut u8,
-        info: Arc<TypeInfo>,
-    },
+    Union { obj: Value, ptr: *mut u8, info: Arc<TypeInfo> },
     /// A `[string]` buffer whose element 0 becomes the decoded string (spec OUT-06).
-    StringBuf {
-        arr: Value,
-        ptr: *mut u8,
-        width: usize,
-        cap: usize,
-    },
+    StringBuf { arr: Value, ptr: *mut u8, width: usize, cap: usize },
 }
 
 /// State of one conversion job: a call, or an `encode`/`decode`.
@@ -63,27 +45,13 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// A context whose temporaries live in the call memory `mem`.
     pub fn for_call(env: Env, inst: &'a Instance, mem: *mut CallMemory) -> Self {
-        Ctx {
-            env,
-            inst,
-            mem,
-            kept: Vec::new(),
-            outs: SmallVec::new(),
-            dispose: true,
-        }
+        Ctx { env, inst, mem, kept: Vec::new(), outs: SmallVec::new(), dispose: true }
     }
 
     /// A context whose temporaries are kept until the caller drops them (for `koffi.encode`,
     /// whose temporaries outlive the call: spec MEM-10).
     pub fn persistent(env: Env, inst: &'a Instance) -> Self {
-        Ctx {
-            env,
-            inst,
-            mem: std::ptr::null_mut(),
-            kept: Vec::new(),
-            outs: SmallVec::new(),
-            dispose: true,
-        }
+        Ctx { env, inst, mem: std::ptr::null_mut(), kept: Vec::new(), outs: SmallVec::new(), dispose: true }
     }
 
     /// Temporaries made by a persistent context.
@@ -155,10 +123,7 @@ pub fn int_bits(env: Env, v: Value) -> JsResult<u64> {
     match env.type_of(v)? {
         JsType::Number => Ok(f64_to_bits(env.get_f64(v)?)),
         JsType::BigInt => env.get_bigint_bits(v),
-        _ => Err(type_error(format!(
-            "Unexpected {} value, expected number",
-            env.type_name(v)
-        ))),
+        _ => Err(type_error(format!("Unexpected {} value, expected number", env.type_name(v)))),
     }
 }
 
@@ -168,10 +133,7 @@ pub fn float_value(env: Env, v: Value) -> JsResult<f64> {
     match env.type_of(v)? {
         JsType::Number => env.get_f64(v),
         JsType::BigInt => env.get_bigint_f64(v),
-        _ => Err(type_error(format!(
-            "Unexpected {} value, expected number",
-            env.type_name(v)
-        ))),
+        _ => Err(type_error(format!("Unexpected {} value, expected number", env.type_name(v)))),
     }
 }
 
@@ -179,10 +141,7 @@ pub fn float_value(env: Env, v: Value) -> JsResult<f64> {
 #[inline]
 pub fn bool_value(env: Env, v: Value) -> JsResult<bool> {
     if env.type_of(v)? != JsType::Boolean {
-        return Err(type_error(format!(
-            "Unexpected {} value, expected boolean",
-            env.type_name(v)
-        )));
+        return Err(type_error(format!("Unexpected {} value, expected boolean", env.type_name(v))));
     }
     env.get_bool(v)
 }
@@ -211,21 +170,9 @@ pub unsafe fn read_int(src: *const u8, p: Primitive) -> (u64, bool) {
     // SAFETY: forwarded from the caller.
     unsafe { std::ptr::copy_nonoverlapping(src, &mut bits as *mut u64 as *mut u8, w) };
     let bits = u64::from_le(bits);
-    let bits = if swapped {
-        int_store_bits(p, bits)
-    } else {
-        bits
-    };
+    let bits = if swapped { int_store_bits(p, bits) } else { bits };
     (
-        crate::call::frame::extend(
-            bits,
-            w as u32,
-            if signed {
-                crate::abi::Ext::Sign
-            } else {
-                crate::abi::Ext::Zero
-            },
-        ),
+        crate::call::frame::extend(bits, w as u32, if signed { crate::abi::Ext::Sign } else { crate::abi::Ext::Zero }),
         signed,
     )
 }
@@ -245,7 +192,7 @@ pub fn int_to_js(env: Env, bits: u64, width: usize, signed: bool) -> JsResult<Va
 pub fn encode(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> JsResult<()> {
     let env = ctx.env;
     let p = info.primitive;
-    // SAFETY (whole function): the caller provides `info.size` writable bytes at `dst`.
+    // SAFETY: (whole function) the caller provides `info.size` writable bytes at `dst`.
     unsafe {
         match p {
             _ if p.is_integer() => {
@@ -266,12 +213,7 @@ pub fn encode(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> JsR
             Primitive::Record => encode_record(ctx, v, info, dst)?,
             Primitive::Union => encode_union(ctx, v, info, dst)?,
             Primitive::Array => encode_array(ctx, v, info, dst)?,
-            _ => {
-                return Err(type_error(format!(
-                    "Cannot convert value to type {}",
-                    info.name
-                )))
-            }
+            _ => return Err(type_error(format!("Cannot convert value to type {}", info.name))),
         }
     }
     Ok(())
@@ -300,10 +242,7 @@ fn is_plain_object(env: Env, v: Value) -> JsResult<bool> {
 fn encode_record(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> JsResult<()> {
     let env = ctx.env;
     if !is_plain_object(env, v)? {
-        return Err(type_error(format!(
-            "Unexpected {} value, expected object",
-            env.type_name(v)
-        )));
+        return Err(type_error(format!("Unexpected {} value, expected object", env.type_name(v))));
     }
     // SAFETY: the caller provides info.size writable bytes.
     unsafe { std::ptr::write_bytes(dst, 0, info.size) };
@@ -344,11 +283,7 @@ fn encode_counted(
         t => {
             return Err(error(format!(
                 "Unexpected {} value for dynamic length, expected number",
-                if t == JsType::Undefined {
-                    "Undefined"
-                } else {
-                    env.type_name(count_value)
-                }
+                if t == JsType::Undefined { "Undefined" } else { env.type_name(count_value) }
             )))
         }
     };
@@ -360,22 +295,15 @@ fn encode_counted(
     } else if matches!(env.type_of(value)?, JsType::Null | JsType::Undefined) {
         0
     } else {
-        return Err(type_error(format!(
-            "Unexpected {} value, expected array",
-            env.type_name(value)
-        )));
+        return Err(type_error(format!("Unexpected {} value, expected array", env.type_name(value))));
     };
     if actual != count {
-        return Err(error(format!(
-            "Mismatched dynamic length between '{counter}' and actual array"
-        )));
+        return Err(error(format!("Mismatched dynamic length between '{counter}' and actual array")));
     }
     match member.detail {
         Detail::Array { len, .. } => {
             if count > len {
-                return Err(error(format!(
-                    "Mismatched dynamic length between '{counter}' and actual array"
-                )));
+                return Err(error(format!("Mismatched dynamic length between '{counter}' and actual array")));
             }
             encode_array(ctx, value, member, dst)
         }
@@ -397,18 +325,14 @@ fn encode_counted(
 fn encode_union(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> JsResult<()> {
     let env = ctx.env;
     if !is_plain_object(env, v)? {
-        return Err(type_error(format!(
-            "Unexpected {} value, expected object",
-            env.type_name(v)
-        )));
+        return Err(type_error(format!("Unexpected {} value, expected object", env.type_name(v))));
     }
     // SAFETY: the caller provides info.size writable bytes.
     unsafe { std::ptr::write_bytes(dst, 0, info.size) };
     if let Some(state) = union_state(ctx, v)? {
         let ty = env.get(state, "type")?;
-        let same = read_type_value(env, ctx.inst, ty)?
-            .map(|(id, _)| ctx.inst.type_info(id))
-            .is_some_and(|t| *t == *info);
+        let same =
+            read_type_value(env, ctx.inst, ty)?.map(|(id, _)| ctx.inst.type_info(id)).is_some_and(|t| *t == *info);
         if !same {
             return Err(type_error(format!(
                 "Expected union type {}, got {}",
@@ -441,22 +365,9 @@ fn encode_union(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> J
     encode_union_member(ctx, info, &name, value, dst)
 }
 
-fn encode_union_member(
-    ctx: &mut Ctx<'_>,
-    info: &TypeInfo,
-    name: &str,
-    value: Value,
-    dst: *mut u8,
-) -> JsResult<()> {
-    let Some(m) = info
-        .members()
-        .iter()
-        .find(|m| m.exposed() && m.name == name)
-    else {
-        return Err(error(format!(
-            "Unknown member {name} in union type {}",
-            info.name
-        )));
+fn encode_union_member(ctx: &mut Ctx<'_>, info: &TypeInfo, name: &str, value: Value, dst: *mut u8) -> JsResult<()> {
+    let Some(m) = info.members().iter().find(|m| m.exposed() && m.name == name) else {
+        return Err(error(format!("Unknown member {name} in union type {}", info.name)));
     };
     let member = ctx.inst.type_info(m.ty);
     encode(ctx, value, &member, dst)
@@ -484,22 +395,13 @@ fn encode_array(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> J
     match env.type_of(v)? {
         JsType::String => encode_string_array(ctx, v, &elem, len, dst),
         JsType::Object => fill_array(ctx, v, &elem, len, dst),
-        _ => Err(type_error(format!(
-            "Unexpected {} value, expected array",
-            env.type_name(v)
-        ))),
+        _ => Err(type_error(format!("Unexpected {} value, expected array", env.type_name(v)))),
     }
 }
 
 /// Fills `len` elements at `dst` (zeroed by the caller) from a JS Array (element-wise, surplus
 /// ignored, missing left zero: ARR-08) or a TypedArray/ArrayBuffer (raw bytes: ARR-09).
-fn fill_array(
-    ctx: &mut Ctx<'_>,
-    v: Value,
-    elem: &TypeInfo,
-    len: usize,
-    dst: *mut u8,
-) -> JsResult<()> {
+fn fill_array(ctx: &mut Ctx<'_>, v: Value, elem: &TypeInfo, len: usize, dst: *mut u8) -> JsResult<()> {
     let env = ctx.env;
     if env.is_array(v)? {
         let n = (env.array_length(v)? as usize).min(len);
@@ -522,20 +424,11 @@ fn fill_array(
         }
         return Ok(());
     }
-    Err(type_error(format!(
-        "Unexpected {} value, expected array",
-        env.type_name(v)
-    )))
+    Err(type_error(format!("Unexpected {} value, expected array", env.type_name(v))))
 }
 
 /// A JS string into a char array, cut so that a NUL always fits (spec ARR-10, §18-Q6).
-fn encode_string_array(
-    ctx: &mut Ctx<'_>,
-    v: Value,
-    elem: &TypeInfo,
-    len: usize,
-    dst: *mut u8,
-) -> JsResult<()> {
+fn encode_string_array(ctx: &mut Ctx<'_>, v: Value, elem: &TypeInfo, len: usize, dst: *mut u8) -> JsResult<()> {
     let env = ctx.env;
     match (elem.primitive, elem.size) {
         (Primitive::Int8 | Primitive::UInt8, 1) => {
@@ -559,12 +452,7 @@ fn encode_string_array(
             // SAFETY: n < len units fit.
             unsafe { std::ptr::copy_nonoverlapping(chars.as_ptr() as *const u8, dst, 4 * n) };
         }
-        _ => {
-            return Err(type_error(format!(
-                "Strings cannot be converted to {} array",
-                elem.name
-            )))
-        }
+        _ => return Err(type_error(format!("Strings cannot be converted to {} array", elem.name))),
     }
     Ok(())
 }
@@ -596,7 +484,7 @@ fn char_width_of_pointee(pointee: &TypeInfo, id: TypeId) -> Option<usize> {
 /// registered for [`copy_back`].
 pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction) -> JsResult<u64> {
     let env = ctx.env;
-    let expected = || format!("{}", info.name);
+    let expected = || info.name.clone();
     let t = env.type_of(v)?;
     match t {
         JsType::Null | JsType::Undefined => return Ok(0),
@@ -609,10 +497,7 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             };
             return match pointer_address(env, ctx.inst, v, pointee)? {
                 Some(a) => Ok(a),
-                None => Err(type_error(format!(
-                    "Unexpected External value, expected {}",
-                    expected()
-                ))),
+                None => Err(type_error(format!("Unexpected External value, expected {}", expected()))),
             };
         }
         JsType::Number => {
@@ -638,20 +523,12 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             });
         }
         JsType::Boolean | JsType::Symbol => {
-            return Err(type_error(format!(
-                "Unexpected {} value, expected {}",
-                env.type_name(v),
-                expected()
-            )));
+            return Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), expected())));
         }
         JsType::String | JsType::Object => {}
     }
     if info.primitive == Primitive::Callback {
-        return Err(type_error(format!(
-            "Unexpected {} value, expected {}",
-            env.type_name(v),
-            expected()
-        )));
+        return Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), expected())));
     }
     if t == JsType::Object {
         if let Some((value, ty)) = read_cast(env, v)? {
@@ -665,10 +542,7 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             return Ok(data as u64);
         }
         if env.is_dataview(v)? {
-            return Err(type_error(format!(
-                "Unexpected Buffer value, expected {}",
-                expected()
-            )));
+            return Err(type_error(format!("Unexpected Buffer value, expected {}", expected())));
         }
     }
     if info.primitive.is_string() {
@@ -681,11 +555,8 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             return Err(type_error("Unexpected String value, expected [string]"));
         }
         return match char_width_of_pointee(&pointee, pointee_id) {
-            Some(w) => Ok(strings::encode_temp(ctx, v, w)? as u64),
-            None => Err(type_error(format!(
-                "Unexpected String value, expected {}",
-                expected()
-            ))),
+            Some(w) => Ok(strings::encode_temp(ctx, v, w)?.0 as u64),
+            None => Err(type_error(format!("Unexpected String value, expected {}", expected()))),
         };
     }
     if env.is_array(v)? {
@@ -699,15 +570,10 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             }
         }
         if pointee_id == VOID {
-            return Err(type_error(
-                "Cannot pass ambiguous value to void *, use koffi.as()",
-            ));
+            return Err(type_error("Cannot pass ambiguous value to void *, use koffi.as()"));
         }
         if pointee.is_opaque() {
-            return Err(type_error(format!(
-                "Cannot pass opaque value to {}, use koffi.as()",
-                expected()
-            )));
+            return Err(type_error(format!("Cannot pass opaque value to {}, use koffi.as()", expected())));
         }
         let size = pointee.size * len as usize;
         let tmp = ctx.alloc_zeroed(size.max(1), pointee.align.max(1));
@@ -715,12 +581,7 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             fill_array(ctx, v, &pointee, len as usize, tmp)?;
         }
         if dir != Direction::In {
-            ctx.outs.push(OutArg::Array {
-                arr: v,
-                ptr: tmp,
-                elem: pointee,
-                len,
-            });
+            ctx.outs.push(OutArg::Array { arr: v, ptr: tmp, elem: pointee, len });
         }
         return Ok(tmp as u64);
     }
@@ -730,58 +591,37 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             let tmp = ctx.alloc_zeroed(pointee.size.max(1), pointee.align.max(1));
             let is_union = pointee.primitive == Primitive::Union;
             if is_union && dir != Direction::In && union_state(ctx, v)?.is_none() {
-                return Err(type_error(format!(
-                    "Unexpected Object value for {}, expected union value",
-                    expected()
-                )));
+                return Err(type_error(format!("Unexpected Object value for {}, expected union value", expected())));
             }
             if dir != Direction::Out {
                 encode(ctx, v, &pointee, tmp)?;
             }
             if dir != Direction::In {
                 ctx.outs.push(if is_union {
-                    OutArg::Union {
-                        obj: v,
-                        ptr: tmp,
-                        info: pointee,
-                    }
+                    OutArg::Union { obj: v, ptr: tmp, info: pointee }
                 } else {
-                    OutArg::Object {
-                        obj: v,
-                        ptr: tmp,
-                        info: pointee,
-                    }
+                    OutArg::Object { obj: v, ptr: tmp, info: pointee }
                 });
             }
             Ok(tmp as u64)
         }
-        _ if pointee.is_opaque() => Err(type_error(format!(
-            "Cannot pass opaque value to {}, use koffi.as()",
-            expected()
-        ))),
-        _ => Err(type_error(format!(
-            "Unexpected Object value, expected {}",
-            expected()
-        ))),
+        _ if pointee.is_opaque() => {
+            Err(type_error(format!("Cannot pass opaque value to {}, use koffi.as()", expected())))
+        }
+        _ => Err(type_error(format!("Unexpected Object value, expected {}", expected()))),
     }
 }
 
 /// String kinds (J2C-02..J2C-04): a JS string becomes a temporary; `[s]` an in/out buffer;
 /// another Array a temporary array of characters.
-fn string_arg(
-    ctx: &mut Ctx<'_>,
-    v: Value,
-    t: JsType,
-    info: &TypeInfo,
-    dir: Direction,
-) -> JsResult<u64> {
+fn string_arg(ctx: &mut Ctx<'_>, v: Value, t: JsType, info: &TypeInfo, dir: Direction) -> JsResult<u64> {
     let env = ctx.env;
     let width = string_width(info.primitive);
     if t == JsType::String {
         if dir != Direction::In {
             return Err(type_error("Unexpected String value, expected [string]"));
         }
-        return Ok(strings::encode_temp(ctx, v, width)? as u64);
+        return Ok(strings::encode_temp(ctx, v, width)?.0 as u64);
     }
     if env.is_array(v)? {
         let len = env.array_length(v)?;
@@ -795,62 +635,24 @@ fn string_arg(
         let tmp = ctx.alloc_zeroed(width * (len as usize + 1), width);
         fill_array(ctx, v, &elem, len as usize, tmp)?;
         if dir != Direction::In {
-            ctx.outs.push(OutArg::Array {
-                arr: v,
-                ptr: tmp,
-                elem,
-                len,
-            });
+            ctx.outs.push(OutArg::Array { arr: v, ptr: tmp, elem, len });
         }
         return Ok(tmp as u64);
     }
-    Err(type_error(format!(
-        "Unexpected {} value, expected {}",
-        env.type_name(v),
-        info.name
-    )))
+    Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), info.name)))
 }
 
 /// `[s]`: a buffer holding `s` with its NUL, exactly that long (spec OUT-06).
-fn string_buffer(
-    ctx: &mut Ctx<'_>,
-    arr: Value,
-    s: Value,
-    width: usize,
-    dir: Direction,
-) -> JsResult<u64> {
-    let ptr = strings::encode_temp(ctx, s, width)?;
-    // SAFETY: encode_temp wrote a NUL-terminated string.
-    let units = unsafe { count_units(ptr, width) };
+fn string_buffer(ctx: &mut Ctx<'_>, arr: Value, s: Value, width: usize, dir: Direction) -> JsResult<u64> {
+    let (ptr, units) = strings::encode_temp(ctx, s, width)?;
     if dir == Direction::Out {
         // SAFETY: the buffer holds units + 1 characters.
         unsafe { std::ptr::write_bytes(ptr, 0, width * (units + 1)) };
     }
-    ctx.outs.push(OutArg::StringBuf {
-        arr,
-        ptr,
-        width,
-        cap: units + 1,
-    });
-    Ok(ptr as u64)
-}
-
-/// Units before the NUL.
-///
-/// # Safety
-/// `ptr` must hold a NUL-terminated string of `width`-byte units.
-unsafe fn count_units(ptr: *const u8, width: usize) -> usize {
-    let mut n = 0;
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        while std::slice::from_raw_parts(ptr.add(n * width), width)
-            .iter()
-            .any(|b| *b != 0)
-        {
-            n += 1;
-        }
+    if dir != Direction::In {
+        ctx.outs.push(OutArg::StringBuf { arr, ptr, width, cap: units + 1 });
     }
-    n
+    Ok(ptr as u64)
 }
 
 /// Reads a value of type `info` at `src` (spec §9).
@@ -861,7 +663,7 @@ unsafe fn count_units(ptr: *const u8, width: usize) -> usize {
 pub unsafe fn decode(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> JsResult<Value> {
     let env = ctx.env;
     let p = info.primitive;
-    // SAFETY (whole function): forwarded from the caller.
+    // SAFETY: (whole function) forwarded from the caller.
     unsafe {
         let value = match p {
             _ if p.is_integer() => {
@@ -891,12 +693,7 @@ pub unsafe fn decode(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> JsRe
             Primitive::Record => decode_record(ctx, src, info)?,
             Primitive::Union => decode_union(ctx, src, info)?,
             Primitive::Array => decode_array(ctx, src, info, None)?,
-            _ => {
-                return Err(type_error(format!(
-                    "Cannot decode value of type {}",
-                    info.name
-                )))
-            }
+            _ => return Err(type_error(format!("Cannot decode value of type {}", info.name))),
         };
         Ok(value)
     }
@@ -932,9 +729,7 @@ pub fn dispose(ctx: &mut Ctx<'_>, info: &TypeInfo, addr: u64) -> JsResult<()> {
             let f = ctx.inst.disposers.borrow().get(i as usize).copied();
             if let Some(f) = f {
                 let f = env.deref(f)?;
-                let pointee = info
-                    .target()
-                    .unwrap_or(ctx.inst.chars[string_width(info.primitive) / 2]);
+                let pointee = info.target().unwrap_or(ctx.inst.chars[string_width(info.primitive) / 2]);
                 let ptr = pointer_value(env, ctx.inst, addr, pointee)?;
                 let this = env.null()?;
                 env.call_function(this, f, &[ptr])?;
@@ -958,9 +753,7 @@ unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> J
             Some(counter) => {
                 let count = match info.members().iter().find(|c| &c.name == counter) {
                     // SAFETY: the counter member lies inside the record.
-                    Some(c) => unsafe {
-                        read_int(src.add(c.offset), ctx.inst.type_info(c.ty).primitive).0 as usize
-                    },
+                    Some(c) => unsafe { read_int(src.add(c.offset), ctx.inst.type_info(c.ty).primitive).0 as usize },
                     None => 0,
                 };
                 // SAFETY: forwarded; counted data is as valid as the record.
@@ -974,18 +767,11 @@ unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> J
     Ok(obj)
 }
 
-unsafe fn decode_counted(
-    ctx: &mut Ctx<'_>,
-    src: *const u8,
-    member: &TypeInfo,
-    count: usize,
-) -> JsResult<Value> {
+unsafe fn decode_counted(ctx: &mut Ctx<'_>, src: *const u8, member: &TypeInfo, count: usize) -> JsResult<Value> {
     let env = ctx.env;
     match member.detail {
         // SAFETY: forwarded; FLEX-04 truncates to the maximum length.
-        Detail::Array { len, .. } => unsafe {
-            decode_array(ctx, src, member, Some(count.min(len)))
-        },
+        Detail::Array { len, .. } => unsafe { decode_array(ctx, src, member, Some(count.min(len))) },
         _ => {
             // SAFETY: the member is pointer-sized.
             let addr = unsafe { read_addr(src, member.size) };
@@ -1027,16 +813,8 @@ fn find_type_id(ctx: &Ctx<'_>, info: &TypeInfo) -> TypeId {
 }
 
 /// Decodes a fixed array by its hint (spec ARR-07); `count` overrides the length (FLEX-04).
-unsafe fn decode_array(
-    ctx: &mut Ctx<'_>,
-    src: *const u8,
-    info: &TypeInfo,
-    count: Option<usize>,
-) -> JsResult<Value> {
-    let Detail::Array {
-        elem, len, hint, ..
-    } = info.detail
-    else {
+unsafe fn decode_array(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo, count: Option<usize>) -> JsResult<Value> {
+    let Detail::Array { elem, len, hint, .. } = info.detail else {
         return ctx.env.undefined();
     };
     let elem = ctx.inst.type_info(elem);
@@ -1105,12 +883,7 @@ pub fn copy_back(ctx: &mut Ctx<'_>) -> JsResult<()> {
         // SAFETY: each pointer is a temporary of the right size that C filled.
         unsafe {
             match out {
-                OutArg::Array {
-                    arr,
-                    ptr,
-                    elem,
-                    len,
-                } => {
+                OutArg::Array { arr, ptr, elem, len } => {
                     for i in 0..len {
                         let v = decode(ctx, ptr.add(i as usize * elem.size), &elem)?;
                         env.set_element(arr, i, v)?;
@@ -1133,12 +906,7 @@ pub fn copy_back(ctx: &mut Ctx<'_>) -> JsResult<()> {
                         env.set(state, "active", env.null()?)?;
                     }
                 }
-                OutArg::StringBuf {
-                    arr,
-                    ptr,
-                    width,
-                    cap,
-                } => {
+                OutArg::StringBuf { arr, ptr, width, cap } => {
                     let v = strings::decode(env, ptr, width, Some(cap))?;
                     env.set_element(arr, 0, v)?;
                 }

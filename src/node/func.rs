@@ -49,13 +49,7 @@ pub struct Callable {
 /// Most parameters a function may have, fixed and variadic together (spec FN-12).
 pub const MAX_PARAMS: usize = 64;
 
-fn lower_sig(
-    inst: &Instance,
-    ret: &Param,
-    params: &[Param],
-    fixed: usize,
-    variadic: bool,
-) -> Signature {
+fn lower_sig(inst: &Instance, ret: &Param, params: &[Param], fixed: usize, variadic: bool) -> Signature {
     let reg = inst.reg.borrow();
     Signature {
         ret: abi::lower(&reg, ret.ty),
@@ -67,77 +61,42 @@ fn lower_sig(
 
 fn classify(sig: &Signature) -> JsResult<CallPlan> {
     if !crate::call::invoke::SUPPORTED {
-        return Err(error(
-            "koffi-rs cannot call C functions on this platform yet",
-        ));
+        return Err(error("koffi-rs cannot call C functions on this platform yet"));
     }
     abi::native::classify(sig).map_err(|e| error(e.to_string()))
 }
 
 impl Callable {
     /// Prepares a function: checks the signature and classifies it (once).
-    pub fn new(
-        inst: &Instance,
-        sig: FuncSig,
-        ptr: *const c_void,
-        lib: Option<Arc<LibHandle>>,
-    ) -> JsResult<Callable> {
+    pub fn new(inst: &Instance, sig: FuncSig, ptr: *const c_void, lib: Option<Arc<LibHandle>>) -> JsResult<Callable> {
         if sig.params.len() > MAX_PARAMS {
             return Err(type_error("Functions cannot have more than 64 parameters"));
         }
-        let params: Vec<ParamConv> = sig
-            .params
-            .iter()
-            .map(|p| ParamConv {
-                info: inst.type_info(p.ty),
-                dir: p.dir,
-            })
-            .collect();
+        let params: Vec<ParamConv> =
+            sig.params.iter().map(|p| ParamConv { info: inst.type_info(p.ty), dir: p.dir }).collect();
         let ret = inst.type_info(sig.ret);
         let plan = if sig.variadic {
             None
         } else {
-            let lowered = lower_sig(
-                inst,
-                &Param {
-                    ty: sig.ret,
-                    dir: Direction::In,
-                },
-                &sig.params,
-                sig.params.len(),
-                false,
-            );
+            let lowered =
+                lower_sig(inst, &Param { ty: sig.ret, dir: Direction::In }, &sig.params, sig.params.len(), false);
             Some(classify(&lowered)?)
         };
-        Ok(Callable {
-            name: sig.name.clone(),
-            ptr,
-            lib,
-            sig,
-            params,
-            ret,
-            plan,
-        })
+        Ok(Callable { name: sig.name.clone(), ptr, lib, sig, params, ret, plan })
     }
 
     /// Calls the function with JS arguments.
     pub fn call(&self, env: Env, inst: &Instance, args: &[Value]) -> JsResult<Value> {
         if let Some(lib) = &self.lib {
             if !lib.is_loaded() {
-                return Err(error(format!(
-                    "Cannot call '{}': its library was unloaded",
-                    self.name
-                )));
+                return Err(error(format!("Cannot call '{}': its library was unloaded", self.name)));
             }
         }
         let n = self.params.len();
         match &self.plan {
             Some(plan) => {
                 if args.len() < n {
-                    return Err(type_error(format!(
-                        "Expected {n} arguments, got {}",
-                        args.len()
-                    )));
+                    return Err(type_error(format!("Expected {n} arguments, got {}", args.len())));
                 }
                 execute(env, inst, self, &self.params, plan, &args[..n])
             }
@@ -149,10 +108,7 @@ impl Callable {
     fn call_variadic(&self, env: Env, inst: &Instance, args: &[Value]) -> JsResult<Value> {
         let n = self.params.len();
         if args.len() < n {
-            return Err(type_error(format!(
-                "Expected {n} arguments or more, got {}",
-                args.len()
-            )));
+            return Err(type_error(format!("Expected {n} arguments or more, got {}", args.len())));
         }
         let extra = &args[n..];
         if extra.len() % 2 != 0 {
@@ -169,18 +125,10 @@ impl Callable {
             params.push(Param { ty, dir });
             values.push(pair[1]);
         }
-        let ret = Param {
-            ty: self.sig.ret,
-            dir: Direction::In,
-        };
+        let ret = Param { ty: self.sig.ret, dir: Direction::In };
         let plan = classify(&lower_sig(inst, &ret, &params, n, true))?;
-        let convs: Vec<ParamConv> = params
-            .iter()
-            .map(|p| ParamConv {
-                info: inst.type_info(p.ty),
-                dir: p.dir,
-            })
-            .collect();
+        let convs: Vec<ParamConv> =
+            params.iter().map(|p| ParamConv { info: inst.type_info(p.ty), dir: p.dir }).collect();
         execute(env, inst, self, &convs, &plan, &values)
     }
 
@@ -193,11 +141,7 @@ impl Callable {
             env.set_element(args, i as u32, type_value(env, inst, p.ty, p.dir)?)?;
         }
         env.set(obj, "arguments", args)?;
-        env.set(
-            obj,
-            "result",
-            type_value(env, inst, self.sig.ret, Direction::In)?,
-        )?;
+        env.set(obj, "result", type_value(env, inst, self.sig.ret, Direction::In)?)?;
         Ok(obj)
     }
 }
@@ -238,11 +182,9 @@ fn execute_in(
     args: &[Value],
     mem: *mut crate::call::CallMemory,
 ) -> JsResult<Value> {
-    let mut frame = CallFrame::default();
     // SAFETY: see `execute`.
-    frame.stack =
-        unsafe { (*mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
-    frame.fpr_count = plan.fpr_count as u64;
+    let stack = unsafe { (*mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
+    let mut frame = CallFrame { stack, fpr_count: plan.fpr_count as u64, ..CallFrame::default() };
     let mut ctx = Ctx::for_call(env, inst, mem);
     let mut sret = std::ptr::null_mut();
     if let RetLoc::Sret { ptr } = plan.ret {
@@ -266,13 +208,7 @@ fn execute_in(
 
 /// Converts one argument straight into its frame slots.
 #[inline]
-fn push_arg(
-    ctx: &mut Ctx<'_>,
-    frame: &mut CallFrame,
-    p: &ParamConv,
-    loc: &ArgLoc,
-    v: Value,
-) -> JsResult<()> {
+fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &ArgLoc, v: Value) -> JsResult<()> {
     let env = ctx.env;
     let info = &*p.info;
     let prim = info.primitive;
@@ -346,11 +282,7 @@ fn convert_ret(
                     return env.double(f32::from_bits(bits as u32) as f64);
                 }
                 if let Some((w, signed, false)) = prim.int_width() {
-                    let ext = if signed {
-                        abi::Ext::Sign
-                    } else {
-                        abi::Ext::Zero
-                    };
+                    let ext = if signed { abi::Ext::Sign } else { abi::Ext::Zero };
                     return convert::int_to_js(env, extend(bits, w as u32, ext), w, signed);
                 }
             }

@@ -12,14 +12,8 @@ use super::instance::Instance;
 use super::napi::{type_error, Env, JsResult, JsType, Value};
 use crate::types::{Direction, TypeId, VOID};
 
-const TYPE_TAG: napi_type_tag = napi_type_tag {
-    lower: 0x6b6f_6666_6972_7354,
-    upper: 0x7970_6556_616c_7565,
-};
-const CAST_TAG: napi_type_tag = napi_type_tag {
-    lower: 0x6b6f_6666_6972_7343,
-    upper: 0x6173_744d_6172_6b72,
-};
+const TYPE_TAG: napi_type_tag = napi_type_tag { lower: 0x6b6f_6666_6972_7354, upper: 0x7970_6556_616c_7565 };
+const CAST_TAG: napi_type_tag = napi_type_tag { lower: 0x6b6f_6666_6972_7343, upper: 0x6173_744d_6172_6b72 };
 const PTR_MAGIC: u64 = 0x6b6f_6666_6972_7350;
 
 /// The generation a type id belongs to: built-ins never change, user types change on reset.
@@ -46,11 +40,7 @@ pub fn type_value(env: Env, inst: &Instance, id: TypeId, dir: Direction) -> JsRe
 }
 
 /// Reads a type value; `Ok(None)` when `v` is not one.
-pub fn read_type_value(
-    env: Env,
-    inst: &Instance,
-    v: Value,
-) -> JsResult<Option<(TypeId, Direction)>> {
+pub fn read_type_value(env: Env, inst: &Instance, v: Value) -> JsResult<Option<(TypeId, Direction)>> {
     if env.type_of(v)? != JsType::External || !env.has_tag(v, &TYPE_TAG)? {
         return Ok(None);
     }
@@ -69,18 +59,13 @@ pub fn read_type_value(
         gen == reg.generation & 0xff_ffff && reg.try_get(id).is_some()
     };
     if !valid {
-        return Err(type_error(
-            "Type value was created before koffi.reset() and is no longer valid",
-        ));
+        return Err(type_error("Type value was created before koffi.reset() and is no longer valid"));
     }
     Ok(Some((id, dir)))
 }
 
 fn pointer_tag(inst: &Instance, pointee: TypeId) -> napi_type_tag {
-    napi_type_tag {
-        lower: PTR_MAGIC,
-        upper: (pointee.0 as u64) | ((generation_of(inst, pointee) as u64) << 32),
-    }
+    napi_type_tag { lower: PTR_MAGIC, upper: (pointee.0 as u64) | ((generation_of(inst, pointee) as u64) << 32) }
 }
 
 /// A pointer value for `addr`, tagged with its pointee type.
@@ -95,18 +80,11 @@ pub fn pointer_value(env: Env, inst: &Instance, addr: u64, pointee: TypeId) -> J
 /// against `expected` by the rules of spec J2C-06: same pointee, or either side `void`.
 /// `Ok(None)` means the tag does not fit.
 #[inline]
-pub fn pointer_address(
-    env: Env,
-    inst: &Instance,
-    v: Value,
-    expected: Option<TypeId>,
-) -> JsResult<Option<u64>> {
+pub fn pointer_address(env: Env, inst: &Instance, v: Value, expected: Option<TypeId>) -> JsResult<Option<u64>> {
     let fits = match expected {
         None => !env.has_tag(v, &TYPE_TAG)?,
         Some(t) if t == VOID => !env.has_tag(v, &TYPE_TAG)?,
-        Some(t) => {
-            env.has_tag(v, &pointer_tag(inst, t))? || env.has_tag(v, &pointer_tag(inst, VOID))?
-        }
+        Some(t) => env.has_tag(v, &pointer_tag(inst, t))? || env.has_tag(v, &pointer_tag(inst, VOID))?,
     };
     if !fits {
         return Ok(None);

@@ -14,10 +14,7 @@ use crate::types::{DataModel, Registry, TypeId, TypeInfo};
 
 /// The seven settings of `koffi.config()` (spec §13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    missing_docs,
-    reason = "the fields are the settings of the spec's table"
-)]
+#[allow(missing_docs, reason = "the fields are the settings of the spec's table")]
 pub struct Config {
     pub sync_stack_size: usize,
     pub sync_heap_size: usize,
@@ -114,18 +111,12 @@ impl Instance {
     /// Stores a new instance as `env`'s instance data, freed at the environment's teardown.
     pub fn install(env: napi_env) -> JsResult<&'static Instance> {
         let inst = Box::into_raw(Box::new(Instance::new()));
-        unsafe extern "C" fn finalize(
-            _env: napi_env,
-            data: *mut std::ffi::c_void,
-            _hint: *mut std::ffi::c_void,
-        ) {
+        unsafe extern "C" fn finalize(_env: napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
             // SAFETY: `data` is the Box leaked by `install`, finalised exactly once.
             drop(unsafe { Box::from_raw(data as *mut Instance) });
         }
         // SAFETY: valid env; ownership of `inst` passes to Node.
-        let status = unsafe {
-            sys::napi_set_instance_data(env, inst as *mut _, Some(finalize), std::ptr::null_mut())
-        };
+        let status = unsafe { sys::napi_set_instance_data(env, inst as *mut _, Some(finalize), std::ptr::null_mut()) };
         if status != sys::Status::napi_ok {
             // SAFETY: not handed over, still ours.
             drop(unsafe { Box::from_raw(inst) });
@@ -152,8 +143,7 @@ impl Instance {
     pub fn ensure_memory(&self) -> JsResult<()> {
         if !self.memory_ready() {
             let cfg = self.config.get();
-            let mem = CallMemory::new(cfg.sync_stack_size, cfg.sync_heap_size)
-                .map_err(|e| error(e.to_string()))?;
+            let mem = CallMemory::new(cfg.sync_stack_size, cfg.sync_heap_size).map_err(|e| error(e.to_string()))?;
             // SAFETY: JS thread only, no reference into the cell is live.
             unsafe { *self.memory.get() = Some(Box::new(mem)) };
         }
@@ -167,18 +157,12 @@ impl Instance {
     pub fn memory(&self) -> JsResult<*mut CallMemory> {
         self.ensure_memory()?;
         // SAFETY: initialised above; the Box gives a stable address.
-        Ok(unsafe {
-            (*self.memory.get())
-                .as_deref_mut()
-                .map(|m| m as *mut CallMemory)
-                .unwrap_or(std::ptr::null_mut())
-        })
+        Ok(unsafe { (*self.memory.get()).as_deref_mut().map(|m| m as *mut CallMemory).unwrap_or(std::ptr::null_mut()) })
     }
 
     /// A JS helper registered by index.js.
     pub fn helper(&self, env: Env, pick: impl Fn(&Helpers) -> Option<napi_ref>) -> JsResult<Value> {
-        let r = pick(&self.helpers.borrow())
-            .ok_or_else(|| error("koffi-rs JS helpers are not installed"))?;
+        let r = pick(&self.helpers.borrow()).ok_or_else(|| error("koffi-rs JS helpers are not installed"))?;
         env.deref(r)
     }
 }

@@ -1,9 +1,10 @@
 //! `koffi.load` and the library object: `func` in its three syntaxes, the deprecated
 //! convention forms, `symbol` and `unload` (spec §2, §3).
 
-use std::cell::RefCell;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 use napi::sys;
 
@@ -18,18 +19,24 @@ use crate::types::{parse_prototype, Convention, FuncSig, Param};
 /// A loaded shared library (or the process image), shared by the library object and every
 /// function declared from it, so that it stays mapped while any of them is reachable (LIB-09).
 pub struct LibHandle {
-    lib: RefCell<Option<libloading::os::unix::Library>>,
+    lib: Mutex<Option<libloading::os::unix::Library>>,
+    loaded: AtomicBool,
     is_self: bool,
 }
 
 impl LibHandle {
     /// Whether the library is still mapped (`unload()` not called).
+    #[inline]
     pub fn is_loaded(&self) -> bool {
-        self.is_self || self.lib.borrow().is_some()
+        self.loaded.load(Ordering::Relaxed)
+    }
+
+    fn new(lib: libloading::os::unix::Library, is_self: bool) -> LibHandle {
+        LibHandle { lib: Mutex::new(Some(lib)), loaded: AtomicBool::new(true), is_self }
     }
 
     fn symbol(&self, name: &str) -> Option<*const c_void> {
-        let lib = self.lib.borrow();
+        let lib = self.lib.lock().ok()?;
         let lib = lib.as_ref()?;
         let mut cname = name.as_bytes().to_vec();
         cname.push(0);
@@ -71,10 +78,7 @@ pub fn load(env: Env, args: &Args) -> JsResult<Value> {
     if args.len() >= 2 && !matches!(env.type_of(args.at(1))?, JsType::Undefined) {
         let opts = args.at(1);
         if env.type_of(opts)? != JsType::Object || env.is_array(opts)? {
-            return Err(type_error(format!(
-                "Unexpected {} value for options, expected object",
-                env.type_name(opts)
-            )));
+            return Err(type_error(format!("Unexpected {} value for options, expected object", env.type_name(opts))));
         }
         let truthy = |name: &str| -> JsResult<bool> {
             let v = env.get(opts, name)?;
@@ -97,24 +101,14 @@ pub fn load(env: Env, args: &Args) -> JsResult<Value> {
     let handle = match &path {
         Some(p) => {
             // SAFETY: loading a library runs its initialisers; that is what the user asked for.
-            let lib =
-                unsafe { libloading::os::unix::Library::open(Some(p), flags) }.map_err(|e| {
-                    let msg = e.to_string();
-                    let msg = msg
-                        .strip_prefix(&format!("{p}: "))
-                        .unwrap_or(&msg)
-                        .to_string();
-                    error(format!("Failed to load shared library: {msg}"))
-                })?;
-            LibHandle {
-                lib: RefCell::new(Some(lib)),
-                is_self: false,
-            }
+            let lib = unsafe { libloading::os::unix::Library::open(Some(p), flags) }.map_err(|e| {
+                let msg = e.to_string();
+                let msg = msg.strip_prefix(&format!("{p}: ")).unwrap_or(&msg).to_string();
+                error(format!("Failed to load shared library: {msg}"))
+            })?;
+            LibHandle::new(lib, false)
         }
-        None => LibHandle {
-            lib: RefCell::new(Some(libloading::os::unix::Library::this())),
-            is_self: true,
-        },
+        None => LibHandle::new(libloading::os::unix::Library::this(), true),
     };
     // The first successful load maps the synchronous call memory (LIB-07, CFG-03).
     inst.ensure_memory()?;
@@ -156,16 +150,9 @@ fn handle_of(args: &Args) -> &Arc<LibHandle> {
 
 macro_rules! lib_method {
     ($name:ident, $conv:expr) => {
-        unsafe extern "C" fn $name(
-            env: sys::napi_env,
-            info: sys::napi_callback_info,
-        ) -> sys::napi_value {
+        unsafe extern "C" fn $name(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
             // SAFETY: called by Node with a valid env and callback info.
-            unsafe {
-                entry(env, info, |env, args| {
-                    declare(env, handle_of(args), args, $conv)
-                })
-            }
+            unsafe { entry(env, info, |env, args| declare(env, handle_of(args), args, $conv)) }
         }
     };
 }
@@ -176,26 +163,25 @@ lib_method!(lib_stdcall, Some(Convention::Stdcall));
 lib_method!(lib_fastcall, Some(Convention::Fastcall));
 lib_method!(lib_thiscall, Some(Convention::Thiscall));
 
-unsafe extern "C" fn lib_symbol(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
+unsafe extern "C" fn lib_symbol(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by Node with a valid env and callback info.
     unsafe { entry(env, info, |env, args| symbol(env, handle_of(args), args)) }
 }
 
-unsafe extern "C" fn lib_unload(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
+unsafe extern "C" fn lib_unload(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by Node with a valid env and callback info.
     unsafe {
         entry(env, info, |env, args| {
             let handle = handle_of(args);
-            if !handle.is_self {
-                // Dropping the libloading handle calls dlclose (spec LIB-10); twice is harmless.
-                handle.lib.borrow_mut().take();
+            // Dropping the libloading handle calls dlclose (spec LIB-10); twice is harmless, and
+            // it is a no-op for the process image.
+            if handle.is_self {
+                return env.undefined();
             }
+            if let Ok(mut lib) = handle.lib.lock() {
+                lib.take();
+            }
+            handle.loaded.store(false, Ordering::Relaxed);
             env.undefined()
         })
     }
@@ -209,22 +195,23 @@ fn convention_of(env: Env, v: Value) -> JsResult<Option<Convention>> {
 }
 
 /// `lib.func(...)` in its three syntaxes (spec FN-01..FN-05).
-fn declare(
-    env: Env,
-    lib: &Arc<LibHandle>,
-    args: &Args,
-    forced: Option<Convention>,
-) -> JsResult<Value> {
+fn declare(env: Env, lib: &Arc<LibHandle>, args: &Args, forced: Option<Convention>) -> JsResult<Value> {
     let inst = Instance::of(env)?;
+    // The deprecated forms prepend their convention: `lib.stdcall(...)` ≡ `lib.func('__stdcall', ...)`.
     let mut list: Vec<Value> = args.argv.to_vec();
     let mut convention = forced;
-    if forced.is_none() && list.len() >= 2 {
+    let n = list.len() + forced.is_some() as usize;
+    if forced.is_none() && !list.is_empty() {
         if let Some(c) = convention_of(env, list[0])? {
             convention = Some(c);
             list.remove(0);
         }
     }
+    if convention.is_some() && n != 4 {
+        return Err(type_error(format!("Expected 3 or 4 arguments, got {n}")));
+    }
     let mut sig = match list.len() {
+        0 => return Err(type_error("Expected 1 to 4 arguments, got 0")),
         1 if env.type_of(list[0])? == JsType::String => {
             let text = env.get_string(list[0])?;
             let decl = parse_prototype(&mut inst.reg.borrow_mut(), &text, true)?;
@@ -236,49 +223,31 @@ fn declare(
                 convention: decl.convention,
             }
         }
-        3 => classic_signature(env, inst, list[0], list[1], list[2])?,
         1 => {
             return Err(type_error(format!(
                 "Unexpected {} value for prototype, expected string",
                 env.type_name(list[0])
             )))
         }
-        n => {
-            return Err(type_error(format!(
-                "Expected 1 to 4 arguments, got {}",
-                n + (convention.is_some() && forced.is_none()) as usize
-            )))
-        }
+        3 => classic_signature(env, inst, list[0], list[1], list[2])?,
+        n => return Err(type_error(format!("Expected 1 to 4 arguments, got {n}"))),
     };
     if let Some(c) = convention {
         sig.convention = c;
     }
     // Spec FN-09: variadic functions always use cdecl.
     if sig.variadic && sig.convention != Convention::Cdecl {
-        eprintln!(
-            "Call convention '{}' does not support variadic functions, ignoring",
-            sig.convention.name()
-        );
+        eprintln!("Call convention '{}' does not support variadic functions, ignoring", sig.convention.name());
         sig.convention = Convention::Cdecl;
     }
-    let ptr = lib.symbol(&sig.name).ok_or_else(|| {
-        error(format!(
-            "Cannot find function '{}' in shared library",
-            sig.name
-        ))
-    })?;
+    let ptr =
+        lib.symbol(&sig.name).ok_or_else(|| error(format!("Cannot find function '{}' in shared library", sig.name)))?;
     let callable = Callable::new(inst, sig, ptr, Some(lib.clone()))?;
     function_object(env, inst, callable)
 }
 
 /// The classic form `(name, result, params)` (spec FN-02, FN-04, FN-05).
-fn classic_signature(
-    env: Env,
-    inst: &Instance,
-    name: Value,
-    ret: Value,
-    params: Value,
-) -> JsResult<FuncSig> {
+fn classic_signature(env: Env, inst: &Instance, name: Value, ret: Value, params: Value) -> JsResult<FuncSig> {
     if env.type_of(name)? != JsType::String {
         return Err(type_error(format!(
             "Unexpected {} value for name, expected string or integer",
@@ -313,13 +282,7 @@ fn classic_signature(
     if list.len() > super::func::MAX_PARAMS {
         return Err(type_error("Functions cannot have more than 64 parameters"));
     }
-    Ok(FuncSig {
-        name,
-        ret,
-        params: list,
-        variadic,
-        convention: Convention::Cdecl,
-    })
+    Ok(FuncSig { name, ret, params: list, variadic, convention: Convention::Cdecl })
 }
 
 /// `lib.symbol(name, type)` (spec LIB-11): a pointer value tagged with `type` (§18-Q5).
@@ -328,27 +291,18 @@ fn symbol(env: Env, lib: &Arc<LibHandle>, args: &Args) -> JsResult<Value> {
         return Err(type_error(format!("Expected 2, got {}", args.len())));
     }
     if env.type_of(args.at(0))? != JsType::String {
-        return Err(type_error(format!(
-            "Unexpected {} value for name, expected string",
-            env.type_name(args.at(0))
-        )));
+        return Err(type_error(format!("Unexpected {} value for name, expected string", env.type_name(args.at(0)))));
     }
     let inst = Instance::of(env)?;
     let name = env.get_string(args.at(0))?;
     let (ty, _) = resolve_spec(env, inst, args.at(1))?;
-    let addr = lib
-        .symbol(&name)
-        .ok_or_else(|| error(format!("Cannot find symbol '{name}' in shared library")))?;
+    let addr = lib.symbol(&name).ok_or_else(|| error(format!("Cannot find symbol '{name}' in shared library")))?;
     pointer_value(env, inst, addr as usize as u64, ty)
 }
 
 /// Wraps a callable in a JS function (spec FN-15): named after the C function, with `info`.
 pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResult<Value> {
-    let name = if callable.name.is_empty() {
-        "<anonymous>".to_string()
-    } else {
-        callable.name.clone()
-    };
+    let name = if callable.name.is_empty() { "<anonymous>".to_string() } else { callable.name.clone() };
     let info = callable.info_object(env, inst)?;
     let data = Box::into_raw(Box::new(callable));
     let f = env.function(&name, Some(call_function), data as *mut c_void)?;
@@ -367,10 +321,7 @@ pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResul
     Ok(f)
 }
 
-unsafe extern "C" fn call_function(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
+unsafe extern "C" fn call_function(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by Node with a valid env and callback info.
     unsafe {
         entry(env, info, |env, args| {

@@ -21,18 +21,9 @@ fn target(env: Env, inst: &Instance, v: Value, offset: f64, what: &str) -> JsRes
     match env.type_of(v)? {
         JsType::External => {
             let Some(addr) = pointer_address(env, inst, v, None)? else {
-                return Err(type_error(format!(
-                    "Unexpected Type value for {what}, expected external or TypedArray"
-                )));
+                return Err(type_error(format!("Unexpected Type value for {what}, expected external or TypedArray")));
             };
-            Ok(Target {
-                addr: if addr == 0 {
-                    0
-                } else {
-                    addr.wrapping_add(offset as i64 as u64)
-                },
-                limit: None,
-            })
+            Ok(Target { addr: if addr == 0 { 0 } else { addr.wrapping_add(offset as i64 as u64) }, limit: None })
         }
         JsType::Object => match env.buffer_data(v)? {
             Some((data, len)) => {
@@ -40,10 +31,7 @@ fn target(env: Env, inst: &Instance, v: Value, offset: f64, what: &str) -> JsRes
                     return Err(error("Offset must be >= 0"));
                 }
                 let offset = offset as usize;
-                Ok(Target {
-                    addr: data as u64 + offset as u64,
-                    limit: Some(len.saturating_sub(offset)),
-                })
+                Ok(Target { addr: data as u64 + offset as u64, limit: Some(len.saturating_sub(offset)) })
             }
             None => Err(type_error(format!(
                 "Unexpected {} value for {what}, expected external or TypedArray",
@@ -70,31 +58,20 @@ fn check_room(t: &Target, info: &TypeInfo, size: usize) -> JsResult<()> {
 }
 
 fn number_arg(env: Env, v: Value) -> JsResult<Option<f64>> {
-    Ok(if env.type_of(v)? == JsType::Number {
-        Some(env.get_f64(v)?)
-    } else {
-        None
-    })
+    Ok(if env.type_of(v)? == JsType::Number { Some(env.get_f64(v)?) } else { None })
 }
 
 /// `koffi.decode(source, [offset,] type, [length])` (spec MEM-01..MEM-07).
 pub fn decode(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     if args.len() < 2 {
-        return Err(type_error(format!(
-            "Expected 2 to 4 arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 2 to 4 arguments, got {}", args.len())));
     }
     let (offset, ty_at) = match number_arg(env, args.at(1))? {
         Some(o) if args.len() >= 3 => (o, 2),
         _ => (0.0, 1),
     };
-    let length = if args.len() > ty_at + 1 {
-        number_arg(env, args.at(ty_at + 1))?
-    } else {
-        None
-    };
+    let length = if args.len() > ty_at + 1 { number_arg(env, args.at(ty_at + 1))? } else { None };
     let (id, _) = resolve_spec(env, inst, args.at(ty_at))?;
     let info = inst.type_info(id);
     let t = target(env, inst, args.at(0), offset, "source")?;
@@ -108,10 +85,7 @@ pub fn decode(env: Env, args: &Args) -> JsResult<Value> {
         return function_object(env, inst, callable);
     }
     if (info.primitive == Primitive::Void) || info.is_opaque() {
-        return Err(type_error(format!(
-            "Cannot decode value of type {}",
-            info.name
-        )));
+        return Err(type_error(format!("Cannot decode value of type {}", info.name)));
     }
     if t.addr == 0 {
         return env.null();
@@ -125,22 +99,16 @@ pub fn decode(env: Env, args: &Args) -> JsResult<Value> {
         let text = unsafe { convert::read_addr(src, info.size) } as usize as *const u8;
         let units = length.filter(|l| *l >= 0.0).map(|l| l as usize);
         // SAFETY: as above.
-        return unsafe {
-            super::strings::decode(env, text, convert::string_width(info.primitive), units)
-        };
+        return unsafe { super::strings::decode(env, text, convert::string_width(info.primitive), units) };
     }
     match length {
         Some(len) => {
             let count = if len >= 0.0 {
                 len as usize
             } else {
-                let ok = info.primitive.int_width().is_some_and(|(w, _, _)| w <= 4)
-                    || info.primitive.is_pointer_like();
+                let ok = info.primitive.int_width().is_some_and(|(w, _, _)| w <= 4) || info.primitive.is_pointer_like();
                 if !ok {
-                    return Err(type_error(format!(
-                        "Cannot determine null-terminated length for type {}",
-                        info.name
-                    )));
+                    return Err(type_error(format!("Cannot determine null-terminated length for type {}", info.name)));
                 }
                 // SAFETY: the user vouches for a zero-terminated array at the address.
                 unsafe { count_to_zero(src, info.size, t.limit) }
@@ -166,11 +134,7 @@ unsafe fn count_to_zero(src: *const u8, size: usize, limit: Option<usize>) -> us
     let max = limit.map(|l| l / size.max(1)).unwrap_or(usize::MAX);
     let mut n = 0;
     // SAFETY: forwarded from the caller.
-    while n < max
-        && unsafe { std::slice::from_raw_parts(src.add(n * size), size) }
-            .iter()
-            .any(|b| *b != 0)
-    {
+    while n < max && unsafe { std::slice::from_raw_parts(src.add(n * size), size) }.iter().any(|b| *b != 0) {
         n += 1;
     }
     n
@@ -180,36 +144,21 @@ unsafe fn count_to_zero(src: *const u8, size: usize, limit: Option<usize>) -> us
 pub fn encode(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     if args.len() < 3 {
-        return Err(type_error(format!(
-            "Expected 3 to 5 arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 3 to 5 arguments, got {}", args.len())));
     }
     let offset_form = number_arg(env, args.at(1))?.is_some();
     if offset_form && args.len() < 4 {
-        return Err(type_error(format!(
-            "Expected 4 to 5 arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 4 to 5 arguments, got {}", args.len())));
     }
-    let (offset, ty_at) = if offset_form {
-        (number_arg(env, args.at(1))?.unwrap_or(0.0), 2)
-    } else {
-        (0.0, 1)
-    };
+    let (offset, ty_at) = if offset_form { (number_arg(env, args.at(1))?.unwrap_or(0.0), 2) } else { (0.0, 1) };
     let (mut id, _) = resolve_spec(env, inst, args.at(ty_at))?;
     let value = args.at(ty_at + 1);
     if args.len() > ty_at + 2 {
         if let Some(len) = number_arg(env, args.at(ty_at + 2))? {
             if len < 0.0 {
-                return Err(type_error(
-                    "Automatic (negative) length is only supported when decoding",
-                ));
+                return Err(type_error("Automatic (negative) length is only supported when decoding"));
             }
-            id = inst
-                .reg
-                .borrow_mut()
-                .array_of(id, len as usize, None, None)?;
+            id = inst.reg.borrow_mut().array_of(id, len as usize, None, None)?;
         }
     }
     let info = inst.type_info(id);
@@ -222,10 +171,7 @@ pub fn encode(env: Env, args: &Args) -> JsResult<Value> {
         return Err(error("Cannot encode non-registered callback"));
     }
     if info.size == 0 {
-        return Err(type_error(format!(
-            "Cannot encode value of type {}",
-            info.name
-        )));
+        return Err(type_error(format!("Cannot encode value of type {}", info.name)));
     }
     let mut ctx = Ctx::persistent(env, inst);
     convert::encode(&mut ctx, value, &info, t.addr as usize as *mut u8)?;
@@ -247,9 +193,8 @@ pub fn address(env: Env, args: &Args) -> JsResult<Value> {
     let v = args.at(0);
     let addr = match env.type_of(v)? {
         JsType::Null | JsType::Undefined => 0,
-        JsType::External => pointer_address(env, inst, v, None)?.ok_or_else(|| {
-            type_error("Unexpected Type value for ptr, expected external pointer")
-        })?,
+        JsType::External => pointer_address(env, inst, v, None)?
+            .ok_or_else(|| type_error("Unexpected Type value for ptr, expected external pointer"))?,
         JsType::Object => match env.buffer_data(v)? {
             Some((data, _)) => data as u64,
             None => {
@@ -260,10 +205,7 @@ pub fn address(env: Env, args: &Args) -> JsResult<Value> {
             }
         },
         _ => {
-            return Err(type_error(format!(
-                "Unexpected {} value for ptr, expected external pointer",
-                env.type_name(v)
-            )))
+            return Err(type_error(format!("Unexpected {} value for ptr, expected external pointer", env.type_name(v))))
         }
     };
     env.bigint_u64(addr)
@@ -275,10 +217,7 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
     let v = args.at(0);
     let len = args.at(1);
     if env.type_of(len)? != JsType::Number {
-        return Err(type_error(format!(
-            "Unexpected {} value for length, expected number",
-            env.type_name(len)
-        )));
+        return Err(type_error(format!("Unexpected {} value for length, expected number", env.type_name(len))));
     }
     let len = env.get_f64(len)?;
     if len < 0.0 || len.is_nan() {
@@ -291,12 +230,7 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
         JsType::External => pointer_address(env, inst, v, None)?,
         _ => None,
     }
-    .ok_or_else(|| {
-        type_error(format!(
-            "Unexpected {} value for ptr, expected external pointer",
-            env.type_name(v)
-        ))
-    })?;
+    .ok_or_else(|| type_error(format!("Unexpected {} value for ptr, expected external pointer", env.type_name(v))))?;
     let mut out = std::ptr::null_mut();
     super::napi::call!(
         env,
@@ -316,29 +250,20 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
 pub fn alloc(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     if args.len() < 2 {
-        return Err(type_error(format!(
-            "Expected 2 arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 2 arguments, got {}", args.len())));
     }
     let (id, _) = resolve_spec(env, inst, args.at(0))?;
     let count = args.at(1);
     if env.type_of(count)? != JsType::Number {
-        return Err(type_error(format!(
-            "Unexpected {} value for count, expected number",
-            env.type_name(count)
-        )));
+        return Err(type_error(format!("Unexpected {} value for count, expected number", env.type_name(count))));
     }
     let count = env.get_f64(count)?;
-    if !(count >= 1.0) {
+    if count.is_nan() || count < 1.0 {
         return Err(error("Size must be greater than 0"));
     }
     let info = inst.type_info(id);
     if info.size == 0 {
-        return Err(type_error(format!(
-            "Cannot allocate memory for zero-sized type {}",
-            info.name
-        )));
+        return Err(type_error(format!("Cannot allocate memory for zero-sized type {}", info.name)));
     }
     if count > (i32::MAX as usize / info.size) as f64 {
         return Err(error("Cannot allocate more than 2147483647 bytes"));
@@ -358,17 +283,13 @@ pub fn free(env: Env, args: &Args) -> JsResult<Value> {
     match env.type_of(v)? {
         JsType::Null | JsType::Undefined => {}
         JsType::External => {
-            let addr = pointer_address(env, inst, v, None)?.ok_or_else(|| {
-                type_error("Unexpected Type value for ptr, expected external pointer")
-            })?;
+            let addr = pointer_address(env, inst, v, None)?
+                .ok_or_else(|| type_error("Unexpected Type value for ptr, expected external pointer"))?;
             // SAFETY: the user hands back memory from the C allocator (koffi.alloc or C).
             unsafe { libc::free(addr as usize as *mut libc::c_void) };
         }
         _ => {
-            return Err(type_error(format!(
-                "Unexpected {} value for ptr, expected external pointer",
-                env.type_name(v)
-            )))
+            return Err(type_error(format!("Unexpected {} value for ptr, expected external pointer", env.type_name(v))))
         }
     }
     env.undefined()
@@ -378,10 +299,7 @@ pub fn free(env: Env, args: &Args) -> JsResult<Value> {
 pub fn call(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     if args.len() < 2 {
-        return Err(type_error(format!(
-            "Expected 2 or more arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 2 or more arguments, got {}", args.len())));
     }
     let v = args.at(0);
     let addr = match env.type_of(v)? {
@@ -390,18 +308,12 @@ pub fn call(env: Env, args: &Args) -> JsResult<Value> {
     }
     .filter(|a| *a != 0)
     .ok_or_else(|| {
-        type_error(format!(
-            "Unexpected {} value for ptr, expected non-NULL function pointer",
-            env.type_name(v)
-        ))
+        type_error(format!("Unexpected {} value for ptr, expected non-NULL function pointer", env.type_name(v)))
     })?;
     let (id, _) = resolve_spec(env, inst, args.at(1))?;
     let info = inst.type_info(id);
     let Some(sig) = info.proto() else {
-        return Err(type_error(format!(
-            "Unexpected {} value for type, expected function type",
-            info.name
-        )));
+        return Err(type_error(format!("Unexpected {} value for type, expected function type", info.name)));
     };
     inst.ensure_memory()?;
     let callable = Callable::new(inst, sig.clone(), addr as usize as *const _, None)?;

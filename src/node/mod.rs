@@ -40,37 +40,16 @@ impl Args {
         let mut argc = 16usize;
         let mut argv: SmallVec<[Value; 16]> = SmallVec::from_elem(std::ptr::null_mut(), 16);
         let mut data = std::ptr::null_mut();
-        napi::call!(
-            env,
-            napi_get_cb_info(
-                env.0,
-                info,
-                &mut argc,
-                argv.as_mut_ptr(),
-                std::ptr::null_mut(),
-                &mut data
-            )
-        );
+        napi::call!(env, napi_get_cb_info(env.0, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data));
         if argc > 16 {
             argv.resize(argc, std::ptr::null_mut());
             napi::call!(
                 env,
-                napi_get_cb_info(
-                    env.0,
-                    info,
-                    &mut argc,
-                    argv.as_mut_ptr(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut()
-                )
+                napi_get_cb_info(env.0, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut())
             );
         }
         argv.truncate(argc);
-        Ok(Args {
-            argv,
-            data,
-            undefined: env.undefined()?,
-        })
+        Ok(Args { argv, data, undefined: env.undefined()? })
     }
 
     /// Number of arguments passed.
@@ -94,9 +73,7 @@ pub unsafe fn entry(
     f: impl FnOnce(Env, &Args) -> JsResult<Value>,
 ) -> sys::napi_value {
     let env = Env(env);
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        Args::get(env, info).and_then(|args| f(env, &args))
-    }));
+    let result = catch_unwind(AssertUnwindSafe(|| Args::get(env, info).and_then(|args| f(env, &args))));
     match result {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
@@ -104,9 +81,7 @@ pub unsafe fn entry(
             std::ptr::null_mut()
         }
         Err(_) => {
-            env.throw(error(
-                "Internal koffi-rs error (a bug): the operation was aborted",
-            ));
+            env.throw(error("Internal koffi-rs error (a bug): the operation was aborted"));
             std::ptr::null_mut()
         }
     }
@@ -131,10 +106,7 @@ macro_rules! exports {
 /// # Safety
 /// Called by Node with a valid env and exports object.
 #[no_mangle]
-pub unsafe extern "C" fn napi_register_module_v1(
-    env: sys::napi_env,
-    exports: sys::napi_value,
-) -> sys::napi_value {
+pub unsafe extern "C" fn napi_register_module_v1(env: sys::napi_env, exports: sys::napi_value) -> sys::napi_value {
     let e = Env(env);
     match catch_unwind(AssertUnwindSafe(|| init(e, exports))) {
         Ok(Ok(v)) => v,
@@ -193,20 +165,12 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
     env.set(os, "errno", settings::errno_constants(env)?)?;
     env.set(exports, "os", os)?;
     let node = env.object()?;
-    env.set(
-        node,
-        "env",
-        handles::pointer_value(env, inst, env.0 as usize as u64, crate::types::VOID)?,
-    )?;
+    env.set(node, "env", handles::pointer_value(env, inst, env.0 as usize as u64, crate::types::VOID)?)?;
     env.set(exports, "node", node)?;
     env.set(exports, "version", env.string("2.16.3")?)?;
     let implementation = env.object()?;
     env.set(implementation, "name", env.string("koffi-rs")?)?;
-    env.set(
-        implementation,
-        "version",
-        env.string(env!("CARGO_PKG_VERSION"))?,
-    )?;
+    env.set(implementation, "version", env.string(env!("CARGO_PKG_VERSION"))?)?;
     env.set(exports, "implementation", implementation)?;
     let extension = if cfg!(windows) {
         ".dll"

@@ -91,9 +91,7 @@ impl Env {
                 && !info.is_null()
                 && !(*info).error_message.is_null()
             {
-                CStr::from_ptr((*info).error_message)
-                    .to_string_lossy()
-                    .into_owned()
+                CStr::from_ptr((*info).error_message).to_string_lossy().into_owned()
             } else {
                 format!("Node-API call failed with status {status}")
             }
@@ -291,15 +289,7 @@ impl Env {
     #[inline]
     pub fn string_utf8(self, bytes: &[u8]) -> JsResult<Value> {
         let mut v = ptr::null_mut();
-        call!(
-            self,
-            napi_create_string_utf8(
-                self.0,
-                bytes.as_ptr() as *const c_char,
-                bytes.len() as isize,
-                &mut v
-            )
-        );
+        call!(self, napi_create_string_utf8(self.0, bytes.as_ptr() as *const c_char, bytes.len() as isize, &mut v));
         Ok(v)
     }
 
@@ -312,10 +302,7 @@ impl Env {
     #[inline]
     pub fn string_utf16(self, units: &[u16]) -> JsResult<Value> {
         let mut v = ptr::null_mut();
-        call!(
-            self,
-            napi_create_string_utf16(self.0, units.as_ptr(), units.len() as isize, &mut v)
-        );
+        call!(self, napi_create_string_utf16(self.0, units.as_ptr(), units.len() as isize, &mut v));
         Ok(v)
     }
 
@@ -336,10 +323,7 @@ impl Env {
     /// `obj[name] = value` for a NUL-terminated name.
     #[inline]
     pub fn set_named(self, obj: Value, name: &CStr, value: Value) -> JsResult<()> {
-        call!(
-            self,
-            napi_set_named_property(self.0, obj, name.as_ptr(), value)
-        );
+        call!(self, napi_set_named_property(self.0, obj, name.as_ptr(), value));
         Ok(())
     }
 
@@ -354,10 +338,7 @@ impl Env {
     #[inline]
     pub fn get_named(self, obj: Value, name: &CStr) -> JsResult<Value> {
         let mut v = ptr::null_mut();
-        call!(
-            self,
-            napi_get_named_property(self.0, obj, name.as_ptr(), &mut v)
-        );
+        call!(self, napi_get_named_property(self.0, obj, name.as_ptr(), &mut v));
         Ok(v)
     }
 
@@ -436,25 +417,14 @@ impl Env {
             let (mut t, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
             call!(
                 self,
-                napi_get_typedarray_info(
-                    self.0,
-                    v,
-                    &mut t,
-                    &mut len,
-                    &mut data,
-                    ptr::null_mut(),
-                    ptr::null_mut()
-                )
+                napi_get_typedarray_info(self.0, v, &mut t, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
             );
             let elem = typed_elem_size(t);
             return Ok(Some((data as *mut u8, len * elem)));
         }
         if self.is_arraybuffer(v)? {
             let (mut data, mut len) = (ptr::null_mut::<c_void>(), 0usize);
-            call!(
-                self,
-                napi_get_arraybuffer_info(self.0, v, &mut data, &mut len)
-            );
+            call!(self, napi_get_arraybuffer_info(self.0, v, &mut data, &mut len));
             return Ok(Some((data as *mut u8, len)));
         }
         Ok(None)
@@ -473,10 +443,7 @@ impl Env {
     pub fn get_bigint_bits(self, v: Value) -> JsResult<u64> {
         let mut u = 0u64;
         let mut lossless = false;
-        call!(
-            self,
-            napi_get_value_bigint_uint64(self.0, v, &mut u, &mut lossless)
-        );
+        call!(self, napi_get_value_bigint_uint64(self.0, v, &mut u, &mut lossless));
         Ok(u)
     }
 
@@ -484,15 +451,10 @@ impl Env {
     pub fn get_bigint_f64(self, v: Value) -> JsResult<f64> {
         let mut sign = 0;
         let mut count = 0usize;
-        call!(
-            self,
-            napi_get_value_bigint_words(self.0, v, &mut sign, &mut count, ptr::null_mut())
-        );
+        // Asking for the word count: both sign and words must be NULL.
+        call!(self, napi_get_value_bigint_words(self.0, v, ptr::null_mut(), &mut count, ptr::null_mut()));
         let mut words = vec![0u64; count.max(1)];
-        call!(
-            self,
-            napi_get_value_bigint_words(self.0, v, &mut sign, &mut count, words.as_mut_ptr())
-        );
+        call!(self, napi_get_value_bigint_words(self.0, v, &mut sign, &mut count, words.as_mut_ptr()));
         let mut d = 0.0f64;
         for w in words.iter().take(count).rev() {
             d = d * 18446744073709551616.0 + *w as f64;
@@ -513,10 +475,7 @@ impl Env {
     #[inline]
     pub fn string_utf8_into(self, v: Value, buf: *mut u8, cap: usize) -> JsResult<usize> {
         let mut len = 0usize;
-        call!(
-            self,
-            napi_get_value_string_utf8(self.0, v, buf as *mut c_char, cap, &mut len)
-        );
+        call!(self, napi_get_value_string_utf8(self.0, v, buf as *mut c_char, cap, &mut len));
         Ok(len)
     }
 
@@ -524,10 +483,7 @@ impl Env {
     #[inline]
     pub fn string_utf8_len(self, v: Value) -> JsResult<usize> {
         let mut len = 0usize;
-        call!(
-            self,
-            napi_get_value_string_utf8(self.0, v, ptr::null_mut(), 0, &mut len)
-        );
+        call!(self, napi_get_value_string_utf8(self.0, v, ptr::null_mut(), 0, &mut len));
         Ok(len)
     }
 
@@ -535,10 +491,7 @@ impl Env {
     #[inline]
     pub fn string_utf16_into(self, v: Value, buf: *mut u16, cap: usize) -> JsResult<usize> {
         let mut len = 0usize;
-        call!(
-            self,
-            napi_get_value_string_utf16(self.0, v, buf, cap, &mut len)
-        );
+        call!(self, napi_get_value_string_utf16(self.0, v, buf, cap, &mut len));
         Ok(len)
     }
 
@@ -546,10 +499,7 @@ impl Env {
     #[inline]
     pub fn string_utf16_len(self, v: Value) -> JsResult<usize> {
         let mut len = 0usize;
-        call!(
-            self,
-            napi_get_value_string_utf16(self.0, v, ptr::null_mut(), 0, &mut len)
-        );
+        call!(self, napi_get_value_string_utf16(self.0, v, ptr::null_mut(), 0, &mut len));
         Ok(len)
     }
 
@@ -566,10 +516,7 @@ impl Env {
     #[inline]
     pub fn external(self, data: *mut c_void) -> JsResult<Value> {
         let mut v = ptr::null_mut();
-        call!(
-            self,
-            napi_create_external(self.0, data, None, ptr::null_mut(), &mut v)
-        );
+        call!(self, napi_create_external(self.0, data, None, ptr::null_mut(), &mut v));
         Ok(v)
     }
 
@@ -597,23 +544,11 @@ impl Env {
     }
 
     /// Creates a JS function calling `cb` with `data`.
-    pub fn function(
-        self,
-        name: &str,
-        cb: sys::napi_callback,
-        data: *mut c_void,
-    ) -> JsResult<Value> {
+    pub fn function(self, name: &str, cb: sys::napi_callback, data: *mut c_void) -> JsResult<Value> {
         let mut v = ptr::null_mut();
         call!(
             self,
-            napi_create_function(
-                self.0,
-                name.as_ptr() as *const c_char,
-                name.len() as isize,
-                cb,
-                data,
-                &mut v
-            )
+            napi_create_function(self.0, name.as_ptr() as *const c_char, name.len() as isize, cb, data, &mut v)
         );
         Ok(v)
     }
@@ -621,10 +556,7 @@ impl Env {
     /// Calls `f` with `this` and `args`.
     pub fn call_function(self, this: Value, f: Value, args: &[Value]) -> JsResult<Value> {
         let mut v = ptr::null_mut();
-        call!(
-            self,
-            napi_call_function(self.0, this, f, args.len(), args.as_ptr(), &mut v)
-        );
+        call!(self, napi_call_function(self.0, this, f, args.len(), args.as_ptr(), &mut v));
         Ok(v)
     }
 
@@ -670,10 +602,7 @@ impl Env {
     pub fn arraybuffer(self, len: usize) -> JsResult<(Value, *mut u8)> {
         let mut v = ptr::null_mut();
         let mut data = ptr::null_mut();
-        call!(
-            self,
-            napi_create_arraybuffer(self.0, len, &mut data, &mut v)
-        );
+        call!(self, napi_create_arraybuffer(self.0, len, &mut data, &mut v));
         Ok((v, data as *mut u8))
     }
 
@@ -685,17 +614,7 @@ impl Env {
             unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len()) };
         }
         let mut v = ptr::null_mut();
-        call!(
-            self,
-            napi_create_typedarray(
-                self.0,
-                kind,
-                bytes.len() / typed_elem_size(kind),
-                ab,
-                0,
-                &mut v
-            )
-        );
+        call!(self, napi_create_typedarray(self.0, kind, bytes.len() / typed_elem_size(kind), ab, 0, &mut v));
         Ok(v)
     }
 }

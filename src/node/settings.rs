@@ -58,15 +58,10 @@ pub fn config(env: Env, args: &Args) -> JsResult<Value> {
     }
     let obj = args.at(0);
     if env.type_of(obj)? != JsType::Object || env.is_array(obj)? {
-        return Err(type_error(format!(
-            "Unexpected {} value for config, expected object",
-            env.type_name(obj)
-        )));
+        return Err(type_error(format!("Unexpected {} value for config, expected object", env.type_name(obj))));
     }
     if inst.memory_ready() {
-        return Err(error(
-            "Cannot change Koffi configuration once a library has been loaded",
-        ));
+        return Err(error("Cannot change Koffi configuration once a library has been loaded"));
     }
     for key in env.own_keys(obj)? {
         let name = env.get_string(key)?;
@@ -75,27 +70,36 @@ pub fn config(env: Env, args: &Args) -> JsResult<Value> {
         };
         let v = env.get_prop(obj, key)?;
         if env.type_of(v)? != JsType::Number {
-            return Err(type_error(format!(
-                "Unexpected {} value for '{name}', expected number",
-                env.type_name(v)
-            )));
+            return Err(type_error(format!("Unexpected {} value for '{name}', expected number", env.type_name(v))));
         }
         let n = env.get_f64(v)?;
         if !(n >= min as f64 && n <= max as f64) {
-            return Err(error(format!(
-                "Setting '{name}' must be between {min} and {max}"
-            )));
+            let (lo, hi) = if name.ends_with("_size") {
+                (human_size(min), human_size(max))
+            } else {
+                (min.to_string(), max.to_string())
+            };
+            return Err(error(format!("Setting '{name}' must be between {lo} and {hi}")));
         }
         set(&mut cfg, &name, n as usize);
     }
     if cfg.max_async_calls < cfg.resident_async_pools {
-        return Err(error(
-            "Setting max_async_calls must be >= resident_async_pools",
-        ));
+        return Err(error("Setting max_async_calls must be >= resident_async_pools"));
     }
     inst.config.set(cfg);
     inst.reg.borrow_mut().max_type_size = cfg.max_type_size;
     config_object(env, &cfg)
+}
+
+/// Sizes as upstream's messages print them: `32 B`, `1 kiB`, `16 MiB`.
+fn human_size(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} kiB", n >> 10)
+    } else {
+        format!("{n} B")
+    }
 }
 
 /// `koffi.stats()` (spec STAT-01).
@@ -111,10 +115,7 @@ pub fn errno(env: Env, args: &Args) -> JsResult<Value> {
     if args.len() >= 1 {
         let v = args.at(0);
         if env.type_of(v)? != JsType::Number {
-            return Err(type_error(format!(
-                "Unexpected {} value for errno, expected integer",
-                env.type_name(v)
-            )));
+            return Err(type_error(format!("Unexpected {} value for errno, expected integer", env.type_name(v))));
         }
         func::set_errno(env.get_f64(v)? as i32);
     }

@@ -5,10 +5,10 @@ use super::convert::Ctx;
 use super::napi::{Env, JsResult, Value};
 
 /// Encodes `v` (a JS string) as a NUL-terminated string of `width`-byte units in call memory
-/// and returns its address. The full length is always honoured (spec §18-Q12): the text is
+/// and returns its address and its length in units (without the NUL). The full length is always honoured (spec §18-Q12): the text is
 /// first written straight into the heap block, and only when it may not have fit is its length
 /// queried and a large enough block taken.
-pub fn encode_temp(ctx: &mut Ctx<'_>, v: Value, width: usize) -> JsResult<*mut u8> {
+pub fn encode_temp(ctx: &mut Ctx<'_>, v: Value, width: usize) -> JsResult<(*mut u8, usize)> {
     let env = ctx.env;
     match width {
         1 => {
@@ -16,19 +16,19 @@ pub fn encode_temp(ctx: &mut Ctx<'_>, v: Value, width: usize) -> JsResult<*mut u
                 let n = env.string_utf8_into(v, cursor, cap)?;
                 if n + 1 < cap {
                     ctx.commit(n + 1);
-                    return Ok(cursor);
+                    return Ok((cursor, n));
                 }
             }
             let len = env.string_utf8_len(v)?;
             let ptr = ctx.alloc(len + 1, 1);
-            env.string_utf8_into(v, ptr, len + 1)?;
-            Ok(ptr)
+            let n = env.string_utf8_into(v, ptr, len + 1)?;
+            Ok((ptr, n))
         }
         2 => {
             let len = env.string_utf16_len(v)?;
             let ptr = ctx.alloc(2 * (len + 1), 2);
-            env.string_utf16_into(v, ptr as *mut u16, len + 1)?;
-            Ok(ptr)
+            let n = env.string_utf16_into(v, ptr as *mut u16, len + 1)?;
+            Ok((ptr, n))
         }
         _ => {
             let units = utf16_of(env, v)?;
@@ -39,7 +39,7 @@ pub fn encode_temp(ctx: &mut Ctx<'_>, v: Value, width: usize) -> JsResult<*mut u
                 std::ptr::copy_nonoverlapping(chars.as_ptr(), ptr as *mut u32, chars.len());
                 (ptr as *mut u32).add(chars.len()).write_unaligned(0);
             }
-            Ok(ptr)
+            Ok((ptr, chars.len()))
         }
     }
 }
@@ -55,9 +55,7 @@ pub fn utf16_of(env: Env, v: Value) -> JsResult<Vec<u16>> {
 
 /// UTF-16 to UTF-32: valid surrogate pairs are combined, lone surrogates become U+FFFD.
 pub fn utf16_to_utf32(units: &[u16]) -> Vec<u32> {
-    char::decode_utf16(units.iter().copied())
-        .map(|r| r.map(|c| c as u32).unwrap_or(0xFFFD))
-        .collect()
+    char::decode_utf16(units.iter().copied()).map(|r| r.map(|c| c as u32).unwrap_or(0xFFFD)).collect()
 }
 
 /// UTF-32 to UTF-16: values above U+10FFFF or in the surrogate range become U+FFFD.
@@ -76,12 +74,7 @@ pub fn utf32_to_utf16(chars: &[u32]) -> Vec<u16> {
 ///
 /// # Safety
 /// `ptr` must be NULL or point to readable memory holding a NUL within `max` units.
-pub unsafe fn decode(
-    env: Env,
-    ptr: *const u8,
-    width: usize,
-    max: Option<usize>,
-) -> JsResult<Value> {
+pub unsafe fn decode(env: Env, ptr: *const u8, width: usize, max: Option<usize>) -> JsResult<Value> {
     if ptr.is_null() {
         return env.null();
     }
@@ -95,16 +88,12 @@ pub unsafe fn decode(
             }
             2 => {
                 let len = count_units(ptr, 2, limit);
-                let units: Vec<u16> = (0..len)
-                    .map(|i| (ptr as *const u16).add(i).read_unaligned())
-                    .collect();
+                let units: Vec<u16> = (0..len).map(|i| (ptr as *const u16).add(i).read_unaligned()).collect();
                 env.string_utf16(&units)
             }
             _ => {
                 let len = count_units(ptr, 4, limit);
-                let chars: Vec<u32> = (0..len)
-                    .map(|i| (ptr as *const u32).add(i).read_unaligned())
-                    .collect();
+                let chars: Vec<u32> = (0..len).map(|i| (ptr as *const u32).add(i).read_unaligned()).collect();
                 env.string_utf16(&utf32_to_utf16(&chars))
             }
         }
@@ -142,9 +131,6 @@ mod tests {
     fn utf32_round_trip_and_replacement() {
         let units: Vec<u16> = "a😀".encode_utf16().chain([0xD800]).collect();
         assert_eq!(utf16_to_utf32(&units), vec![0x61, 0x1F600, 0xFFFD]);
-        assert_eq!(
-            utf32_to_utf16(&[0x61, 0x110000, 0xD800]),
-            vec![0x61, 0xFFFD, 0xFFFD]
-        );
+        assert_eq!(utf32_to_utf16(&[0x61, 0x110000, 0xD800]), vec![0x61, 0xFFFD, 0xFFFD]);
     }
 }

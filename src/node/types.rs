@@ -7,8 +7,8 @@ use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
 use super::Args;
 use crate::types::{
-    parse_prototype, parse_type, ArrayHint, Convention, Detail, Direction, Disposer, FuncSig,
-    MemberSpec, Param, Primitive, TypeId,
+    parse_prototype, parse_type, ArrayHint, Convention, Detail, Direction, Disposer, FuncSig, MemberSpec, Param,
+    Primitive, TypeId,
 };
 
 /// Resolves a type specifier: a type string or a type value (spec TS-01).
@@ -16,10 +16,7 @@ pub fn resolve_spec(env: Env, inst: &Instance, v: Value) -> JsResult<(TypeId, Di
     match env.type_of(v)? {
         JsType::String => {
             let text = env.get_string(v)?;
-            Ok((
-                parse_type(&mut inst.reg.borrow_mut(), &text)?,
-                Direction::In,
-            ))
+            Ok((parse_type(&mut inst.reg.borrow_mut(), &text)?, Direction::In))
         }
         JsType::External => read_type_value(env, inst, v)?.ok_or_else(|| bad_spec(env, v)),
         _ => Err(bad_spec(env, v)),
@@ -27,10 +24,7 @@ pub fn resolve_spec(env: Env, inst: &Instance, v: Value) -> JsResult<(TypeId, Di
 }
 
 fn bad_spec(env: Env, v: Value) -> super::napi::JsError {
-    type_error(format!(
-        "Unexpected {} value as type specifier, expected string or type",
-        env.type_name(v)
-    ))
+    type_error(format!("Unexpected {} value as type specifier, expected string or type", env.type_name(v)))
 }
 
 /// Resolves a parameter specifier: like [`resolve_spec`], and a string may start with a
@@ -39,11 +33,7 @@ pub fn resolve_param_spec(env: Env, inst: &Instance, v: Value) -> JsResult<(Type
     if env.type_of(v)? == JsType::String {
         let text = env.get_string(v)?;
         let trimmed = text.trim_start();
-        for (prefix, dir) in [
-            ("_In_", Direction::In),
-            ("_Out_", Direction::Out),
-            ("_Inout_", Direction::InOut),
-        ] {
+        for (prefix, dir) in [("_In_", Direction::In), ("_Out_", Direction::Out), ("_Inout_", Direction::InOut)] {
             if let Some(rest) = trimmed.strip_prefix(prefix) {
                 if rest.starts_with(char::is_whitespace) {
                     return Ok((parse_type(&mut inst.reg.borrow_mut(), rest)?, dir));
@@ -62,10 +52,7 @@ fn optional_name(env: Env, v: Value, what: &str) -> JsResult<Option<String>> {
     match env.type_of(v)? {
         JsType::String => Ok(Some(env.get_string(v)?)),
         JsType::Null | JsType::Undefined => Ok(None),
-        _ => Err(type_error(format!(
-            "Unexpected {} value for {what}, expected string",
-            env.type_name(v)
-        ))),
+        _ => Err(type_error(format!("Unexpected {} value for {what}, expected string", env.type_name(v)))),
     }
 }
 
@@ -84,33 +71,19 @@ pub fn record(env: Env, args: &Args, packed: bool, union: bool) -> JsResult<Valu
             JsType::String => name = Some(env.get_string(v)?),
             JsType::Null | JsType::Undefined => {}
             JsType::External => redefine = Some(resolve(env, inst, v)?),
-            _ => {
-                return Err(type_error(format!(
-                    "Unexpected {} value for name, expected string",
-                    env.type_name(v)
-                )))
-            }
+            _ => return Err(type_error(format!("Unexpected {} value for name, expected string", env.type_name(v)))),
         }
     }
     if env.type_of(members)? != JsType::Object || env.is_array(members)? {
-        return Err(type_error(format!(
-            "Unexpected {} value for members, expected object",
-            env.type_name(members)
-        )));
+        return Err(type_error(format!("Unexpected {} value for members, expected object", env.type_name(members))));
     }
     if let Some(id) = redefine {
         let reg = inst.reg.borrow();
         if !reg.get(id).is_opaque() {
-            return Err(type_error(format!(
-                "Cannot redefine non-opaque type {}",
-                reg.get(id).name
-            )));
+            return Err(type_error(format!("Cannot redefine non-opaque type {}", reg.get(id).name)));
         }
     }
-    let (id, checkpoint) = inst
-        .reg
-        .borrow_mut()
-        .begin_record(name.as_deref(), redefine, union)?;
+    let (id, checkpoint) = inst.reg.borrow_mut().begin_record(name.as_deref(), redefine, union)?;
     let result = define_members(env, inst, id, members, packed);
     if let Err(e) = result {
         inst.reg.borrow_mut().rollback(checkpoint);
@@ -121,13 +94,7 @@ pub fn record(env: Env, args: &Args, packed: bool, union: bool) -> JsResult<Valu
     type_value(env, inst, id, Direction::In)
 }
 
-fn define_members(
-    env: Env,
-    inst: &Instance,
-    id: TypeId,
-    members: Value,
-    packed: bool,
-) -> JsResult<()> {
+fn define_members(env: Env, inst: &Instance, id: TypeId, members: Value, packed: bool) -> JsResult<()> {
     let mut specs = Vec::new();
     for key in env.own_keys(members)? {
         let name = env.get_string(key)?;
@@ -143,14 +110,9 @@ fn define_members(
             }
             let align = env.get_f64(a)?;
             if ![1.0, 2.0, 4.0, 8.0].contains(&align) {
-                return Err(error(format!(
-                    "Alignment of member '{name}' must be 1, 2, 4 or 8"
-                )));
+                return Err(error(format!("Alignment of member '{name}' must be 1, 2, 4 or 8")));
             }
-            (
-                resolve(env, inst, env.get_element(v, 1)?)?,
-                Some(align as usize),
-            )
+            (resolve(env, inst, env.get_element(v, 1)?)?, Some(align as usize))
         } else {
             (resolve(env, inst, v)?, None)
         };
@@ -163,11 +125,7 @@ fn define_members(
 /// `koffi.opaque(name?)` (spec OPQ-01).
 pub fn opaque(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
-    let name = if args.len() > 0 {
-        optional_name(env, args.at(0), "name")?
-    } else {
-        None
-    };
+    let name = if args.len() > 0 { optional_name(env, args.at(0), "name")? } else { None };
     let id = inst.reg.borrow_mut().opaque(name.as_deref())?;
     type_value(env, inst, id, Direction::In)
 }
@@ -180,25 +138,9 @@ pub fn pointer(env: Env, args: &Args) -> JsResult<Value> {
     }
     let named = args.len() >= 2 && env.type_of(args.at(1))? != JsType::Number;
     let (name, target, rest) = if named {
-        (
-            optional_name(env, args.at(0), "name")?,
-            args.at(1),
-            if args.len() >= 3 {
-                Some(args.at(2))
-            } else {
-                None
-            },
-        )
+        (optional_name(env, args.at(0), "name")?, args.at(1), if args.len() >= 3 { Some(args.at(2)) } else { None })
     } else {
-        (
-            None,
-            args.at(0),
-            if args.len() >= 2 {
-                Some(args.at(1))
-            } else {
-                None
-            },
-        )
+        (None, args.at(0), if args.len() >= 2 { Some(args.at(1)) } else { None })
     };
     let mut to = resolve(env, inst, target)?;
     let mut count = 1;
@@ -214,12 +156,7 @@ pub fn pointer(env: Env, args: &Args) -> JsResult<Value> {
             }
             JsType::String if named => counted_by = Some(env.get_string(v)?),
             JsType::Undefined => {}
-            _ => {
-                return Err(type_error(format!(
-                    "Unexpected {} value for count, expected number",
-                    env.type_name(v)
-                )))
-            }
+            _ => return Err(type_error(format!("Unexpected {} value for count, expected number", env.type_name(v)))),
         }
     }
     let mut reg = inst.reg.borrow_mut();
@@ -242,23 +179,15 @@ fn parse_hint(env: Env, v: Value) -> JsResult<Option<ArrayHint>> {
             "Typed" | "typed" => Ok(Some(ArrayHint::Typed)),
             "Array" | "array" => Ok(Some(ArrayHint::Array)),
             "String" | "string" => Ok(Some(ArrayHint::String)),
-            _ => Err(error(
-                "Array conversion hint must be 'Typed', 'Array' or 'String'",
-            )),
+            _ => Err(error("Array conversion hint must be 'Typed', 'Array' or 'String'")),
         },
-        _ => Err(type_error(format!(
-            "Unexpected {} value for hint, expected string",
-            env.type_name(v)
-        ))),
+        _ => Err(type_error(format!("Unexpected {} value for hint, expected string", env.type_name(v)))),
     }
 }
 
 fn positive_length(env: Env, v: Value) -> JsResult<usize> {
     if env.type_of(v)? != JsType::Number {
-        return Err(type_error(format!(
-            "Unexpected {} value for length, expected number",
-            env.type_name(v)
-        )));
+        return Err(type_error(format!("Unexpected {} value for length, expected number", env.type_name(v))));
     }
     let len = env.get_f64(v)?;
     if len.is_nan() || len < 1.0 {
@@ -271,33 +200,19 @@ fn positive_length(env: Env, v: Value) -> JsResult<usize> {
 pub fn array(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     if args.len() < 2 {
-        return Err(type_error(format!(
-            "Expected 2 to 4 arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 2 to 4 arguments, got {}", args.len())));
     }
     let elem = resolve(env, inst, args.at(0))?;
     let (len, counted_by, hint_at) = if env.type_of(args.at(1))? == JsType::String {
         if args.len() < 3 {
             return Err(type_error("Missing maxLen argument"));
         }
-        (
-            positive_length(env, args.at(2))?,
-            Some(env.get_string(args.at(1))?),
-            3,
-        )
+        (positive_length(env, args.at(2))?, Some(env.get_string(args.at(1))?), 3)
     } else {
         (positive_length(env, args.at(1))?, None, 2)
     };
-    let hint = if args.len() > hint_at {
-        parse_hint(env, args.at(hint_at))?
-    } else {
-        None
-    };
-    let id = inst
-        .reg
-        .borrow_mut()
-        .array_of(elem, len, hint, counted_by)?;
+    let hint = if args.len() > hint_at { parse_hint(env, args.at(hint_at))? } else { None };
+    let id = inst.reg.borrow_mut().array_of(elem, len, hint, counted_by)?;
     type_value(env, inst, id, Direction::In)
 }
 
@@ -305,16 +220,10 @@ pub fn array(env: Env, args: &Args) -> JsResult<Value> {
 pub fn alias(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     if args.len() < 2 {
-        return Err(type_error(format!(
-            "Expected 2 arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 2 arguments, got {}", args.len())));
     }
     if env.type_of(args.at(0))? != JsType::String {
-        return Err(type_error(format!(
-            "Unexpected {} value for name, expected string",
-            env.type_name(args.at(0))
-        )));
+        return Err(type_error(format!("Unexpected {} value for name, expected string", env.type_name(args.at(0)))));
     }
     let name = env.get_string(args.at(0))?;
     let (id, dir) = resolve_spec(env, inst, args.at(1))?;
@@ -336,13 +245,7 @@ pub fn proto(env: Env, args: &Args) -> JsResult<Value> {
             }
             let text = env.get_string(args.at(0))?;
             let d = parse_prototype(&mut inst.reg.borrow_mut(), &text, false)?;
-            FuncSig {
-                name: d.name,
-                ret: d.ret,
-                params: d.params,
-                variadic: d.variadic,
-                convention: d.convention,
-            }
+            FuncSig { name: d.name, ret: d.ret, params: d.params, variadic: d.variadic, convention: d.convention }
         }
         n => {
             let list: Vec<Value> = args.argv.to_vec();
@@ -377,10 +280,7 @@ pub fn proto(env: Env, args: &Args) -> JsResult<Value> {
             let count = env.array_length(params_value)?;
             for k in 0..count {
                 let item = env.get_element(params_value, k)?;
-                if k + 1 == count
-                    && env.type_of(item)? == JsType::String
-                    && env.get_string(item)? == "..."
-                {
+                if k + 1 == count && env.type_of(item)? == JsType::String && env.get_string(item)? == "..." {
                     variadic = true;
                     break;
                 }
@@ -388,13 +288,7 @@ pub fn proto(env: Env, args: &Args) -> JsResult<Value> {
                 inst.reg.borrow().check_param(ty, dir)?;
                 params.push(Param { ty, dir });
             }
-            FuncSig {
-                name,
-                ret,
-                params,
-                variadic,
-                convention,
-            }
+            FuncSig { name, ret, params, variadic, convention }
         }
     };
     let id = inst.reg.borrow_mut().proto(sig)?;
@@ -409,11 +303,7 @@ pub fn disposable(env: Env, args: &Args) -> JsResult<Value> {
         1 => (None, args.at(0), None),
         2 if env.type_of(args.at(1))? == JsType::Function => (None, args.at(0), Some(args.at(1))),
         2 => (optional_name(env, args.at(0), "name")?, args.at(1), None),
-        _ => (
-            optional_name(env, args.at(0), "name")?,
-            args.at(1),
-            Some(args.at(2)),
-        ),
+        _ => (optional_name(env, args.at(0), "name")?, args.at(1), Some(args.at(2))),
     };
     let base = resolve(env, inst, ty)?;
     let disposer = match f {
@@ -427,17 +317,11 @@ pub fn disposable(env: Env, args: &Args) -> JsResult<Value> {
             }
             JsType::Null | JsType::Undefined => Disposer::Free,
             _ => {
-                return Err(type_error(format!(
-                    "Unexpected {} value for dispose, expected function",
-                    env.type_name(f)
-                )))
+                return Err(type_error(format!("Unexpected {} value for dispose, expected function", env.type_name(f))))
             }
         },
     };
-    let id = inst
-        .reg
-        .borrow_mut()
-        .disposable(name.as_deref(), base, disposer)?;
+    let id = inst.reg.borrow_mut().disposable(name.as_deref(), base, disposer)?;
     type_value(env, inst, id, Direction::In)
 }
 
@@ -450,10 +334,7 @@ pub fn direction(env: Env, args: &Args, dir: Direction) -> JsResult<Value> {
     let id = resolve(env, inst, args.at(0))?;
     let info = inst.type_info(id);
     if !info.primitive.is_pointer_like() {
-        return Err(type_error(format!(
-            "Unexpected {} type, expected pointer or string type",
-            info.name
-        )));
+        return Err(type_error(format!("Unexpected {} type, expected pointer or string type", info.name)));
     }
     type_value(env, inst, id, dir)
 }
@@ -462,19 +343,19 @@ pub fn direction(env: Env, args: &Args, dir: Direction) -> JsResult<Value> {
 pub fn cast(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     if args.len() < 2 {
-        return Err(type_error(format!(
-            "Expected 2 arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 2 arguments, got {}", args.len())));
     }
     let id = resolve(env, inst, args.at(1))?;
     if !inst.type_info(id).primitive.is_pointer_like() {
-        return Err(type_error(
-            "Only pointer or string types can be used for casting",
-        ));
+        return Err(type_error("Only pointer or string types can be used for casting"));
+    }
+    // Upstream keeps the value inside a JS object, which primitives cannot be.
+    let value = args.at(0);
+    if !matches!(env.type_of(value)?, JsType::Object | JsType::Function | JsType::External) {
+        return Err(type_error(format!("Unexpected {} value for value, expected object", env.type_name(value))));
     }
     let ty = type_value(env, inst, id, Direction::In)?;
-    cast_marker(env, args.at(0), ty)
+    cast_marker(env, value, ty)
 }
 
 /// `koffi.sizeof(type)` (spec TS-12).
@@ -495,35 +376,20 @@ pub fn align_of(env: Env, args: &Args) -> JsResult<Value> {
 pub fn offset_of(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     if args.len() < 2 {
-        return Err(type_error(format!(
-            "Expected 2 arguments, got {}",
-            args.len()
-        )));
+        return Err(type_error(format!("Expected 2 arguments, got {}", args.len())));
     }
     let id = resolve(env, inst, args.at(0))?;
     if env.type_of(args.at(1))? != JsType::String {
-        return Err(type_error(format!(
-            "Unexpected {} value for member, expected string",
-            env.type_name(args.at(1))
-        )));
+        return Err(type_error(format!("Unexpected {} value for member, expected string", env.type_name(args.at(1)))));
     }
     let member = env.get_string(args.at(1))?;
     let info = inst.type_info(id);
     if info.primitive != Primitive::Record {
-        return Err(type_error(
-            "The offsetof() function can only be used with record types",
-        ));
+        return Err(type_error("The offsetof() function can only be used with record types"));
     }
-    match info
-        .members()
-        .iter()
-        .find(|m| m.exposed() && m.name == member)
-    {
+    match info.members().iter().find(|m| m.exposed() && m.name == member) {
         Some(m) => env.double(m.offset as f64),
-        None => Err(error(format!(
-            "Record type {} does not have member '{member}'",
-            info.name
-        ))),
+        None => Err(error(format!("Record type {} does not have member '{member}'", info.name))),
     }
 }
 
@@ -554,16 +420,12 @@ pub fn introspect_id(env: Env, inst: &Instance, id: TypeId) -> JsResult<Value> {
     env.set(obj, "alignment", env.double(info.align as f64)?)?;
     env.set(obj, "disposable", env.boolean(info.disposer.is_some())?)?;
     match &info.detail {
-        Detail::Array {
-            elem, len, hint, ..
-        } => {
+        Detail::Array { elem, len, hint, .. } => {
             env.set(obj, "length", env.double(*len as f64)?)?;
             env.set(obj, "hint", env.string(hint.name())?)?;
             env.set(obj, "ref", type_value(env, inst, *elem, Direction::In)?)?;
         }
-        Detail::Pointer { to, .. } => {
-            env.set(obj, "ref", type_value(env, inst, *to, Direction::In)?)?
-        }
+        Detail::Pointer { to, .. } => env.set(obj, "ref", type_value(env, inst, *to, Direction::In)?)?,
         Detail::Record { members } | Detail::Union { members } => {
             let list = env.object()?;
             for m in members.iter().filter(|m| m.exposed()) {
@@ -591,12 +453,8 @@ pub fn introspect_id(env: Env, inst: &Instance, id: TypeId) -> JsResult<Value> {
 /// The `koffi.types` object: every built-in name without `*` (spec TS-09).
 pub fn types_object(env: Env, inst: &Instance) -> JsResult<Value> {
     let obj = env.object()?;
-    let names: Vec<(String, TypeId)> = inst
-        .reg
-        .borrow()
-        .builtin_type_names()
-        .map(|(n, id)| (n.to_string(), id))
-        .collect();
+    let names: Vec<(String, TypeId)> =
+        inst.reg.borrow().builtin_type_names().map(|(n, id)| (n.to_string(), id)).collect();
     for (name, id) in names {
         env.set(obj, &name, type_value(env, inst, id, Direction::In)?)?;
     }

@@ -23,27 +23,18 @@ pub struct TypeError {
 
 impl TypeError {
     /// An error thrown as a JS `TypeError`.
-    pub fn type_error(message: impl Into<String>) -> Self {
-        TypeError {
-            class: ErrorClass::Type,
-            message: message.into(),
-        }
+    pub fn type_err(message: impl Into<String>) -> Self {
+        TypeError { class: ErrorClass::Type, message: message.into() }
     }
 
     /// An error thrown as a plain JS `Error`.
     pub fn error(message: impl Into<String>) -> Self {
-        TypeError {
-            class: ErrorClass::Error,
-            message: message.into(),
-        }
+        TypeError { class: ErrorClass::Error, message: message.into() }
     }
 
     /// The same message thrown as a plain `Error` (prototype strings report type problems so).
     pub fn into_error(self) -> Self {
-        TypeError {
-            class: ErrorClass::Error,
-            ..self
-        }
+        TypeError { class: ErrorClass::Error, ..self }
     }
 }
 

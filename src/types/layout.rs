@@ -39,35 +39,21 @@ pub fn layout_record(members: &[MemberLayout], packed: bool) -> RecordLayout {
     let mut align = 1usize;
     let mut offsets = Vec::with_capacity(members.len());
     for m in members {
-        let a = m
-            .explicit_align
-            .unwrap_or(if packed { 1 } else { m.align.max(1) });
+        let a = m.explicit_align.unwrap_or(if packed { 1 } else { m.align.max(1) });
         let offset = align_up(cursor, a);
         offsets.push(offset);
         cursor = offset + m.size;
         align = align.max(a);
     }
-    RecordLayout {
-        offsets,
-        size: align_up(cursor, align),
-        align,
-    }
+    RecordLayout { offsets, size: align_up(cursor, align), align }
 }
 
 /// Lays out a union: every member at offset 0, alignment the largest member alignment (explicit
 /// ones honoured), size the largest member rounded up to it (spec UNI-02).
 pub fn layout_union(members: &[MemberLayout]) -> RecordLayout {
-    let align = members
-        .iter()
-        .map(|m| m.explicit_align.unwrap_or(m.align).max(1))
-        .max()
-        .unwrap_or(1);
+    let align = members.iter().map(|m| m.explicit_align.unwrap_or(m.align).max(1)).max().unwrap_or(1);
     let size = members.iter().map(|m| m.size).max().unwrap_or(0);
-    RecordLayout {
-        offsets: vec![0; members.len()],
-        size: align_up(size, align),
-        align,
-    }
+    RecordLayout { offsets: vec![0; members.len()], size: align_up(size, align), align }
 }
 
 #[cfg(test)]
@@ -75,11 +61,7 @@ mod tests {
     use super::*;
 
     fn m(size: usize, align: usize) -> MemberLayout {
-        MemberLayout {
-            size,
-            align,
-            explicit_align: None,
-        }
+        MemberLayout { size, align, explicit_align: None }
     }
 
     #[test]
@@ -93,11 +75,7 @@ mod tests {
     #[test]
     fn explicit_member_alignment_gives_size_16() {
         // Spec REC-06 / Q15: struct({ a: int8, b: [8, int16] }) → b at 8, size 16, align 8.
-        let b = MemberLayout {
-            size: 2,
-            align: 2,
-            explicit_align: Some(8),
-        };
+        let b = MemberLayout { size: 2, align: 2, explicit_align: Some(8) };
         let l = layout_record(&[m(1, 1), b], false);
         assert_eq!(l.offsets, vec![0, 8]);
         assert_eq!((l.size, l.align), (16, 8));
@@ -106,11 +84,7 @@ mod tests {
     #[test]
     fn packed_struct_with_explicit_alignment() {
         // Spec REC-06: pack({ a: int8, b: [4, int16] }) → size 8, alignment 4.
-        let b = MemberLayout {
-            size: 2,
-            align: 2,
-            explicit_align: Some(4),
-        };
+        let b = MemberLayout { size: 2, align: 2, explicit_align: Some(4) };
         let l = layout_record(&[m(1, 1), b], true);
         assert_eq!(l.offsets, vec![0, 4]);
         assert_eq!((l.size, l.align), (8, 4));

@@ -249,9 +249,7 @@ impl TypeInfo {
     /// The element count member of flexible arrays and counted pointers.
     pub fn counted_by(&self) -> Option<&str> {
         match &self.detail {
-            Detail::Pointer { counted_by, .. } | Detail::Array { counted_by, .. } => {
-                counted_by.as_deref()
-            }
+            Detail::Pointer { counted_by, .. } | Detail::Array { counted_by, .. } => counted_by.as_deref(),
             _ => None,
         }
     }

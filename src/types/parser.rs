@@ -5,6 +5,8 @@
 use super::registry::Registry;
 use super::{ArrayHint, Convention, Direction, Disposer, Param, TypeError, TypeId};
 
+const ARRAY_DECAY: &str = "Array types decay to pointers in prototypes (C standard), use pointers";
+
 /// Most `*`/`[]` levels one type string may add (spec TS-04).
 const MAX_INDIRECTIONS: usize = 8;
 
@@ -90,10 +92,9 @@ impl<'a> Cursor<'a> {
 
     fn unexpected(&self, expected: &str) -> TypeError {
         match self.toks.get(self.pos) {
-            Some((t, at)) => TypeError::error(format!(
-                "Unexpected token '{}' at position {at}, expected {expected}",
-                t.text()
-            )),
+            Some((t, at)) => {
+                TypeError::error(format!("Unexpected token '{}', expected {expected} (at position {at})", t.text()))
+            }
             None => TypeError::error(format!("Unexpected end of prototype, expected {expected}")),
         }
     }
@@ -101,11 +102,8 @@ impl<'a> Cursor<'a> {
 
 /// Parses a type string into a type, creating derived pointer/array/disposable types as needed.
 pub fn parse_type(reg: &mut Registry, s: &str) -> Result<TypeId, TypeError> {
-    let toks = tokenize(s).map_err(|(c, at)| {
-        TypeError::error(format!(
-            "Unexpected character '{c}' in type specifier (position {at})"
-        ))
-    })?;
+    let toks = tokenize(s)
+        .map_err(|(c, at)| TypeError::error(format!("Unexpected character '{c}' in type specifier (position {at})")))?;
     let mut cur = Cursor { toks, pos: 0 };
     let mut words = Vec::new();
     while let Some(id) = cur.peek_ident() {
@@ -116,34 +114,26 @@ pub fn parse_type(reg: &mut Registry, s: &str) -> Result<TypeId, TypeError> {
     }
     if words.is_empty() {
         return Err(match cur.toks.get(cur.pos) {
-            Some((t, at)) => TypeError::error(format!(
-                "Unexpected character '{}' in type specifier (position {at})",
-                t.text()
-            )),
-            None => TypeError::type_error(format!("Unknown or invalid type name '{s}'")),
+            Some((t, at)) => {
+                TypeError::error(format!("Unexpected character '{}' in type specifier (position {at})", t.text()))
+            }
+            None => TypeError::type_err(format!("Unknown or invalid type name '{s}'")),
         });
     }
     let name = words.join(" ");
-    let base = reg
-        .lookup(&name)
-        .ok_or_else(|| TypeError::type_error(format!("Unknown or invalid type name '{name}'")))?;
+    let base =
+        reg.lookup(&name).ok_or_else(|| TypeError::type_err(format!("Unknown or invalid type name '{name}'")))?;
     let ty = apply_suffixes(reg, &mut cur, base, true)?;
     match cur.toks.get(cur.pos) {
         None => Ok(ty),
-        Some((t, at)) => Err(TypeError::error(format!(
-            "Unexpected character '{}' in type specifier (position {at})",
-            t.text()
-        ))),
+        Some((t, at)) => {
+            Err(TypeError::error(format!("Unexpected character '{}' in type specifier (position {at})", t.text())))
+        }
     }
 }
 
 /// Applies `*`, `!`, `const` and (when `arrays`) `[N]` suffixes left to right (spec TS-03).
-fn apply_suffixes(
-    reg: &mut Registry,
-    cur: &mut Cursor<'_>,
-    mut ty: TypeId,
-    arrays: bool,
-) -> Result<TypeId, TypeError> {
+fn apply_suffixes(reg: &mut Registry, cur: &mut Cursor<'_>, mut ty: TypeId, arrays: bool) -> Result<TypeId, TypeError> {
     let mut levels = 0;
     loop {
         match cur.peek() {
@@ -156,9 +146,7 @@ fn apply_suffixes(
                 cur.pos += 1;
                 levels += 1;
                 let len = match cur.peek() {
-                    Some(Tok::Number(n)) => n
-                        .parse::<usize>()
-                        .map_err(|_| TypeError::error("Invalid array length"))?,
+                    Some(Tok::Number(n)) => n.parse::<usize>().map_err(|_| TypeError::error("Invalid array length"))?,
                     _ => return Err(TypeError::error("Invalid array length")),
                 };
                 cur.pos += 1;
@@ -170,9 +158,7 @@ fn apply_suffixes(
             Some(Tok::Punct('!')) => {
                 cur.pos += 1;
                 if !reg.get(ty).primitive.is_pointer_like() {
-                    return Err(TypeError::error(
-                        "Cannot create disposable type for non-pointer",
-                    ));
+                    return Err(TypeError::error("Cannot create disposable type for non-pointer"));
                 }
                 ty = reg.disposable(None, ty, Disposer::Free)?;
             }
@@ -226,9 +212,7 @@ fn read_type(reg: &mut Registry, cur: &mut Cursor<'_>) -> Result<TypeId, TypeErr
     let Some((end, base)) = best else {
         cur.pos = start;
         return match words.first() {
-            Some(w) => Err(TypeError::error(format!(
-                "Unknown or invalid type name '{w}'"
-            ))),
+            Some(w) => Err(TypeError::error(format!("Unknown or invalid type name '{w}'"))),
             None => Err(cur.unexpected("type")),
         };
     };
@@ -239,18 +223,14 @@ fn read_type(reg: &mut Registry, cur: &mut Cursor<'_>) -> Result<TypeId, TypeErr
 /// Parses a prototype (spec FN-06): `type [convention] name "(" [void | params] ")" [";"]`.
 /// `name_required` is false only for `koffi.proto` (PROTO-01). Parameter and result types are
 /// validated (FN-13, FN-14); every error is a plain `Error`, as upstream throws for strings.
-pub fn parse_prototype(
-    reg: &mut Registry,
-    s: &str,
-    name_required: bool,
-) -> Result<ProtoDecl, TypeError> {
-    let toks = tokenize(s).map_err(|(c, at)| {
-        TypeError::error(format!(
-            "Unexpected character '{c}' in prototype (position {at})"
-        ))
-    })?;
+pub fn parse_prototype(reg: &mut Registry, s: &str, name_required: bool) -> Result<ProtoDecl, TypeError> {
+    let toks = tokenize(s)
+        .map_err(|(c, at)| TypeError::error(format!("Unexpected character '{c}' in prototype (position {at})")))?;
     let mut cur = Cursor { toks, pos: 0 };
     let ret = read_type(reg, &mut cur)?;
+    if cur.peek() == Some(&Tok::Punct('[')) {
+        return Err(TypeError::error(ARRAY_DECAY));
+    }
     reg.check_return(ret).map_err(TypeError::into_error)?;
     let mut convention = Convention::Cdecl;
     if let Some(c) = cur.peek_ident().and_then(Convention::from_keyword) {
@@ -262,15 +242,15 @@ pub fn parse_prototype(
         name = id.to_string();
         cur.pos += 1;
     } else if name_required {
-        return Err(cur.unexpected("function name"));
+        return Err(cur.unexpected("identifier"));
     }
     if !cur.eat_punct('(') {
         return Err(cur.unexpected("'('"));
     }
     let mut params = Vec::new();
     let mut variadic = false;
-    let is_void_list = cur.peek_ident() == Some("void")
-        && cur.toks.get(cur.pos + 1).map(|t| &t.0) == Some(&Tok::Punct(')'));
+    let is_void_list =
+        cur.peek_ident() == Some("void") && cur.toks.get(cur.pos + 1).map(|t| &t.0) == Some(&Tok::Punct(')'));
     if is_void_list {
         cur.pos += 1;
     }
@@ -299,9 +279,7 @@ pub fn parse_prototype(
                 cur.pos += 1;
             }
             if cur.peek() == Some(&Tok::Punct('[')) {
-                return Err(TypeError::error(
-                    "Array types decay to pointers in prototypes (C standard), use pointers",
-                ));
+                return Err(TypeError::error("Array types decay to pointers in prototypes (C standard), use pointers"));
             }
             reg.check_param(ty, dir).map_err(TypeError::into_error)?;
             params.push(Param { ty, dir });
@@ -315,23 +293,12 @@ pub fn parse_prototype(
     }
     cur.eat_punct(';');
     if let Some((t, _)) = cur.toks.get(cur.pos) {
-        return Err(TypeError::error(format!(
-            "Unexpected token '{}' after prototype",
-            t.text()
-        )));
+        return Err(TypeError::error(format!("Unexpected token '{}' after prototype", t.text())));
     }
     if params.len() > 64 {
-        return Err(TypeError::error(
-            "Functions cannot have more than 64 parameters",
-        ));
+        return Err(TypeError::error("Functions cannot have more than 64 parameters"));
     }
-    Ok(ProtoDecl {
-        name,
-        ret,
-        params,
-        variadic,
-        convention,
-    })
+    Ok(ProtoDecl { name, ret, params, variadic, convention })
 }
 
 #[cfg(test)]
@@ -355,11 +322,7 @@ mod tests {
         let t = parse_type(&mut r, "unsigned   long").unwrap();
         assert_eq!(name(&r, t), "unsigned long");
         let t = parse_type(&mut r, "char * const").unwrap();
-        assert_eq!(
-            r.get(t).primitive,
-            Primitive::String,
-            "trailing const is ignored (Q9)"
-        );
+        assert_eq!(r.get(t).primitive, Primitive::String, "trailing const is ignored (Q9)");
         let t = parse_type(&mut r, "int **").unwrap();
         assert_eq!(name(&r, t), "int **");
     }
@@ -373,20 +336,14 @@ mod tests {
         assert_eq!((info.name.as_str(), info.size), ("int[2][3]", 24));
         assert_eq!(name(&r, info.target().unwrap()), "int[2]");
         let t = parse_type(&mut r, "int *[4]").unwrap();
-        assert_eq!(
-            r.get(r.get(t).target().unwrap()).primitive,
-            Primitive::Pointer
-        );
+        assert_eq!(r.get(r.get(t).target().unwrap()).primitive, Primitive::Pointer);
     }
 
     #[test]
     fn type_string_errors() {
         let mut r = reg();
         let e = parse_type(&mut r, "Foo").unwrap_err();
-        assert_eq!(
-            e,
-            TypeError::type_error("Unknown or invalid type name 'Foo'")
-        );
+        assert_eq!(e, TypeError::type_err("Unknown or invalid type name 'Foo'"));
         let e = parse_type(&mut r, "int $").unwrap_err();
         assert!(e.message.starts_with("Unexpected character '$'"), "{e}");
         let e = parse_type(&mut r, "int*********").unwrap_err();
@@ -400,12 +357,9 @@ mod tests {
     #[test]
     fn prototypes_parse() {
         let mut r = reg();
-        let p = parse_prototype(
-            &mut r,
-            "unsigned long long strtoull(const char *s, _Out_ char **end, int base);",
-            true,
-        )
-        .unwrap();
+        let p =
+            parse_prototype(&mut r, "unsigned long long strtoull(const char *s, _Out_ char **end, int base);", true)
+                .unwrap();
         assert_eq!(p.name, "strtoull");
         assert_eq!(name(&r, p.ret), "unsigned long long");
         assert_eq!(p.params.len(), 3);
@@ -433,7 +387,7 @@ mod tests {
         let e = parse_prototype(&mut r, "int f(int x", true).unwrap_err();
         assert!(e.message.starts_with("Unexpected end of prototype"), "{e}");
         let e = parse_prototype(&mut r, "int (int x)", true).unwrap_err();
-        assert!(e.message.contains("expected function name"), "{e}");
+        assert!(e.message.contains("expected identifier"), "{e}");
         let e = parse_prototype(&mut r, "int f(void x, int y)", true).unwrap_err();
         assert!(e.message.contains("cannot be used as a parameter"), "{e}");
         assert_eq!(e.class, super::super::ErrorClass::Error);

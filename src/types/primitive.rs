@@ -4,10 +4,7 @@
 ///
 /// The `…S` variants are stored byte-swapped relative to the host (spec PRIM-11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(
-    missing_docs,
-    reason = "the variants are the kind names of the spec's table"
-)]
+#[allow(missing_docs, reason = "the variants are the kind names of the spec's table")]
 pub enum Primitive {
     Void,
     Bool,
@@ -107,10 +104,7 @@ impl Primitive {
 
     /// The three string kinds.
     pub fn is_string(self) -> bool {
-        matches!(
-            self,
-            Primitive::String | Primitive::String16 | Primitive::String32
-        )
+        matches!(self, Primitive::String | Primitive::String16 | Primitive::String32)
     }
 
     /// Kinds that hold an address: strings, pointers and callbacks.
@@ -136,21 +130,11 @@ pub struct DataModel {
 
 impl DataModel {
     /// LP64 (Linux, macOS, BSD on 64-bit targets).
-    pub const LP64: DataModel = DataModel {
-        pointer_size: 8,
-        long_size: 8,
-        wchar_size: 4,
-        align64: 8,
-        little_endian: true,
-    };
+    pub const LP64: DataModel =
+        DataModel { pointer_size: 8, long_size: 8, wchar_size: 4, align64: 8, little_endian: true };
     /// LLP64 (64-bit Windows).
-    pub const LLP64: DataModel = DataModel {
-        pointer_size: 8,
-        long_size: 4,
-        wchar_size: 2,
-        align64: 8,
-        little_endian: true,
-    };
+    pub const LLP64: DataModel =
+        DataModel { pointer_size: 8, long_size: 4, wchar_size: 2, align64: 8, little_endian: true };
 
     /// The data model of the target this crate is compiled for.
     pub fn native() -> DataModel {
@@ -186,18 +170,8 @@ pub(crate) fn builtins(dm: &DataModel) -> Vec<Builtin> {
         (_, false) => UInt64,
     };
     let wchar = if dm.wchar_size == 2 { Int16 } else { Int32 };
-    let b = |names, primitive, size| Builtin {
-        names,
-        primitive,
-        size,
-        char_like: false,
-    };
-    let c = |names, primitive, size| Builtin {
-        names,
-        primitive,
-        size,
-        char_like: true,
-    };
+    let b = |names, primitive, size| Builtin { names, primitive, size, char_like: false };
+    let c = |names, primitive, size| Builtin { names, primitive, size, char_like: true };
     vec![
         b(&["void"], Void, 0),
         b(&["bool"], Bool, 1),
@@ -230,23 +204,11 @@ pub(crate) fn builtins(dm: &DataModel) -> Vec<Builtin> {
         b(&["uint64_t", "uint64"], UInt64, 8),
         b(&["uint64_le_t", "uint64_le"], le64u, 8),
         b(&["uint64_be_t", "uint64_be"], be64u, 8),
-        b(
-            &["intptr_t", "intptr"],
-            int_of(dm.pointer_size, true),
-            dm.pointer_size,
-        ),
-        b(
-            &["uintptr_t", "uintptr"],
-            int_of(dm.pointer_size, false),
-            dm.pointer_size,
-        ),
+        b(&["intptr_t", "intptr"], int_of(dm.pointer_size, true), dm.pointer_size),
+        b(&["uintptr_t", "uintptr"], int_of(dm.pointer_size, false), dm.pointer_size),
         b(&["size_t"], int_of(dm.pointer_size, false), dm.pointer_size),
         b(&["long"], int_of(dm.long_size, true), dm.long_size),
-        b(
-            &["unsigned long", "ulong"],
-            int_of(dm.long_size, false),
-            dm.long_size,
-        ),
+        b(&["unsigned long", "ulong"], int_of(dm.long_size, false), dm.long_size),
         b(&["long long", "longlong"], Int64, 8),
         b(&["unsigned long long", "ulonglong"], UInt64, 8),
         b(&["float", "float32"], Float32, 4),
