@@ -23,6 +23,8 @@ pub enum CallError {
     StackExhausted,
     /// The memory blocks could not be mapped.
     Map(String),
+    /// A temporary could not be allocated.
+    OutOfMemory,
 }
 
 impl std::fmt::Display for CallError {
@@ -30,6 +32,7 @@ impl std::fmt::Display for CallError {
         match self {
             CallError::StackExhausted => f.write_str("FFI call is taking up too much memory"),
             CallError::Map(e) => write!(f, "Failed to allocate call memory: {e}"),
+            CallError::OutOfMemory => f.write_str("Failed to allocate memory for a temporary value"),
         }
     }
 }
@@ -126,8 +129,9 @@ impl CallMemory {
     }
 
     /// Allocates `size` bytes aligned to `align` (≤ 16) for the duration of the call: from the
-    /// heap block when it fits, else from the system allocator (never an error, CALL-13). The
-    /// memory is *not* zeroed.
+    /// heap block when it fits, else from the system allocator (spec CALL-13). The memory is
+    /// *not* zeroed. Returns NULL only when the system allocator cannot provide `size` bytes
+    /// (a JS value asking for an absurd temporary must give an error, not abort the process).
     #[inline]
     pub fn alloc(&mut self, size: usize, align: usize) -> *mut u8 {
         let align = align.clamp(1, 16);
@@ -137,18 +141,24 @@ impl CallMemory {
             // SAFETY: start + size lies within the heap mapping.
             return unsafe { self.heap.as_mut_ptr().add(start) };
         }
-        let mut spill = vec![0u64; size.div_ceil(8).max(1) + 1].into_boxed_slice();
-        let ptr = spill.as_mut_ptr() as *mut u8;
-        self.spilled.push(spill);
-        ptr
+        match spill_block(size) {
+            Some(mut spill) => {
+                let ptr = spill.as_mut_ptr() as *mut u8;
+                self.spilled.push(spill);
+                ptr
+            }
+            None => std::ptr::null_mut(),
+        }
     }
 
     /// Like [`CallMemory::alloc`], zero-filled.
     #[inline]
     pub fn alloc_zeroed(&mut self, size: usize, align: usize) -> *mut u8 {
         let ptr = self.alloc(size, align);
-        // SAFETY: alloc returned `size` writable bytes.
-        unsafe { std::ptr::write_bytes(ptr, 0, size) };
+        if !ptr.is_null() {
+            // SAFETY: alloc returned `size` writable bytes.
+            unsafe { std::ptr::write_bytes(ptr, 0, size) };
+        }
         ptr
     }
 
@@ -172,6 +182,16 @@ impl CallMemory {
     pub fn commit(&mut self, size: usize) {
         self.heap_used = (self.heap_used + size).min(self.heap.len());
     }
+}
+
+/// A zeroed, 16-byte-aligned block of at least `size` bytes from the system allocator, or `None`
+/// when it cannot be had.
+pub fn spill_block(size: usize) -> Option<Box<[u64]>> {
+    let words = size.checked_add(15)? / 8;
+    let mut v: Vec<u64> = Vec::new();
+    v.try_reserve_exact(words).ok()?;
+    v.resize(words, 0);
+    Some(v.into_boxed_slice())
 }
 
 #[cfg(test)]

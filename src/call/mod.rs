@@ -34,6 +34,9 @@ pub unsafe fn call_bytes(
         let mut sret = std::ptr::null_mut();
         if let RetLoc::Sret { ptr } = plan.ret {
             sret = mem.alloc_zeroed(ret.len().max(1), 16);
+            if sret.is_null() {
+                return Err(CallError::OutOfMemory);
+            }
             // SAFETY: register slot, no stack access.
             unsafe { frame.put(ptr, sret as u64) };
         }
@@ -43,6 +46,9 @@ pub unsafe fn call_bytes(
             indirect.push(match loc {
                 ArgLoc::Indirect { .. } => {
                     let copy = mem.alloc(bytes.len().max(1), 16);
+                    if copy.is_null() {
+                        return Err(CallError::OutOfMemory);
+                    }
                     // SAFETY: copy has bytes.len() writable bytes.
                     unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), copy, bytes.len()) };
                     copy

@@ -13,6 +13,7 @@ use super::handles::{pointer_address, pointer_value, read_cast, read_type_value}
 use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
 use super::strings;
+use crate::call::memory::spill_block;
 use crate::call::CallMemory;
 use crate::types::{ArrayHint, Detail, Direction, Disposer, Primitive, TypeId, TypeInfo, VOID};
 
@@ -61,25 +62,34 @@ impl<'a> Ctx<'a> {
 
     /// Temporary memory for the duration of the job (not zeroed).
     #[inline]
-    pub fn alloc(&mut self, size: usize, align: usize) -> *mut u8 {
-        if self.mem.is_null() {
-            let mut block = vec![0u64; size.div_ceil(8).max(1)].into_boxed_slice();
-            let ptr = block.as_mut_ptr() as *mut u8;
-            self.kept.push(block);
-            return ptr;
+    pub fn alloc(&mut self, size: usize, align: usize) -> JsResult<*mut u8> {
+        let ptr = if self.mem.is_null() {
+            match spill_block(size) {
+                Some(mut block) => {
+                    let ptr = block.as_mut_ptr() as *mut u8;
+                    self.kept.push(block);
+                    ptr
+                }
+                None => std::ptr::null_mut(),
+            }
+        } else {
+            // SAFETY: `mem` is the instance's call memory; no other reference to it is live
+            // while this short call runs (nested calls go through the same raw pointer).
+            unsafe { (*self.mem).alloc(size, align) }
+        };
+        if ptr.is_null() {
+            return Err(error(format!("Failed to allocate {size} bytes for a temporary value")));
         }
-        // SAFETY: `mem` is the instance's call memory; no other reference to it is live while
-        // this short call runs (nested calls go through the same raw pointer, one at a time).
-        unsafe { (*self.mem).alloc(size, align) }
+        Ok(ptr)
     }
 
     /// Zeroed temporary memory.
     #[inline]
-    pub fn alloc_zeroed(&mut self, size: usize, align: usize) -> *mut u8 {
-        let ptr = self.alloc(size, align);
+    pub fn alloc_zeroed(&mut self, size: usize, align: usize) -> JsResult<*mut u8> {
+        let ptr = self.alloc(size, align)?;
         // SAFETY: alloc returned `size` writable bytes.
         unsafe { std::ptr::write_bytes(ptr, 0, size) };
-        ptr
+        Ok(ptr)
     }
 
     /// Room to encode in place at the heap cursor: (address, capacity), if worth trying.
@@ -311,7 +321,7 @@ fn encode_counted(
             let addr = if count == 0 {
                 0
             } else {
-                let tmp = ctx.alloc_zeroed(count * elem.size, elem.align.max(1));
+                let tmp = ctx.alloc_zeroed(count * elem.size, elem.align.max(1))?;
                 fill_array(ctx, value, &elem, count, tmp)?;
                 tmp as u64
             };
@@ -575,8 +585,8 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
         if pointee.is_opaque() {
             return Err(type_error(format!("Cannot pass opaque value to {}, use koffi.as()", expected())));
         }
-        let size = pointee.size * len as usize;
-        let tmp = ctx.alloc_zeroed(size.max(1), pointee.align.max(1));
+        let size = array_temp_size(ctx, pointee.size, len as usize)?;
+        let tmp = ctx.alloc_zeroed(size.max(1), pointee.align.max(1))?;
         if dir != Direction::Out {
             fill_array(ctx, v, &pointee, len as usize, tmp)?;
         }
@@ -588,7 +598,7 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
     // A plain object: a temporary copy of a struct or union (J2C-05, OUT-09, UNI-09).
     match pointee.primitive {
         Primitive::Record | Primitive::Union if !pointee.is_opaque() => {
-            let tmp = ctx.alloc_zeroed(pointee.size.max(1), pointee.align.max(1));
+            let tmp = ctx.alloc_zeroed(pointee.size.max(1), pointee.align.max(1))?;
             let is_union = pointee.primitive == Primitive::Union;
             if is_union && dir != Direction::In && union_state(ctx, v)?.is_none() {
                 return Err(type_error(format!("Unexpected Object value for {}, expected union value", expected())));
@@ -632,7 +642,7 @@ fn string_arg(ctx: &mut Ctx<'_>, v: Value, t: JsType, info: &TypeInfo, dir: Dire
             }
         }
         let elem = ctx.inst.type_info(ctx.inst.chars[width / 2]);
-        let tmp = ctx.alloc_zeroed(width * (len as usize + 1), width);
+        let tmp = ctx.alloc_zeroed(array_temp_size(ctx, width, len as usize + 1)?, width)?;
         fill_array(ctx, v, &elem, len as usize, tmp)?;
         if dir != Direction::In {
             ctx.outs.push(OutArg::Array { arr: v, ptr: tmp, elem, len });
@@ -640,6 +650,16 @@ fn string_arg(ctx: &mut Ctx<'_>, v: Value, t: JsType, info: &TypeInfo, dir: Dire
         return Ok(tmp as u64);
     }
     Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), info.name)))
+}
+
+/// Size of a temporary C array made from a JS Array: bounded by `max_type_size`, so that a sparse
+/// `new Array(2 ** 32 - 1)` gives an error instead of a 16 GiB allocation.
+fn array_temp_size(ctx: &Ctx<'_>, elem_size: usize, len: usize) -> JsResult<usize> {
+    let max = ctx.inst.config.get().max_type_size;
+    match elem_size.checked_mul(len) {
+        Some(size) if size <= max => Ok(size),
+        _ => Err(error(format!("Array length is too high (max = {})", max / elem_size.max(1)))),
+    }
 }
 
 /// `[s]`: a buffer holding `s` with its NUL, exactly that long (spec OUT-06).

@@ -188,7 +188,7 @@ fn execute_in(
     let mut ctx = Ctx::for_call(env, inst, mem);
     let mut sret = std::ptr::null_mut();
     if let RetLoc::Sret { ptr } = plan.ret {
-        sret = ctx.alloc_zeroed(c.ret.size.max(1), c.ret.align.max(16));
+        sret = ctx.alloc_zeroed(c.ret.size.max(1), c.ret.align.max(16))?;
         // SAFETY: the plan's slots lie in the frame and the reserved stack area.
         unsafe { frame.put(ptr, sret as u64) };
     }
@@ -230,7 +230,7 @@ fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &ArgLo
         _ => {
             // Aggregates (and any shape the fast path does not cover): C bytes in scratch
             // memory, then the plan's moves.
-            let tmp = ctx.alloc_zeroed(info.size.max(8), info.align.max(8));
+            let tmp = ctx.alloc_zeroed(info.size.max(8), info.align.max(8))?;
             match scalar_bits {
                 // SAFETY: tmp holds at least 8 bytes.
                 Some(bits) => unsafe { (tmp as *mut u64).write_unaligned(bits.to_le()) },

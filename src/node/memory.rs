@@ -74,7 +74,7 @@ pub fn decode(env: Env, args: &Args) -> JsResult<Value> {
     let length = if args.len() > ty_at + 1 { number_arg(env, args.at(ty_at + 1))? } else { None };
     let (id, _) = resolve_spec(env, inst, args.at(ty_at))?;
     let info = inst.type_info(id);
-    let t = target(env, inst, args.at(0), offset, "source")?;
+    let t = target(env, inst, args.at(0), offset, "variable")?;
     if let Detail::Proto(sig) = &info.detail {
         if sig.variadic {
             return Err(type_error("Cannot decode variadic function pointers"));
@@ -255,7 +255,7 @@ pub fn alloc(env: Env, args: &Args) -> JsResult<Value> {
     let (id, _) = resolve_spec(env, inst, args.at(0))?;
     let count = args.at(1);
     if env.type_of(count)? != JsType::Number {
-        return Err(type_error(format!("Unexpected {} value for count, expected number", env.type_name(count))));
+        return Err(type_error(format!("Unexpected {} value for length, expected number", env.type_name(count))));
     }
     let count = env.get_f64(count)?;
     if count.is_nan() || count < 1.0 {
@@ -307,9 +307,7 @@ pub fn call(env: Env, args: &Args) -> JsResult<Value> {
         _ => None,
     }
     .filter(|a| *a != 0)
-    .ok_or_else(|| {
-        type_error(format!("Unexpected {} value for ptr, expected non-NULL function pointer", env.type_name(v)))
-    })?;
+    .ok_or_else(|| type_error(format!("Unexpected {} value for ptr, expected external pointer", env.type_name(v))))?;
     let (id, _) = resolve_spec(env, inst, args.at(1))?;
     let info = inst.type_info(id);
     let Some(sig) = info.proto() else {

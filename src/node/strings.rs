@@ -20,20 +20,20 @@ pub fn encode_temp(ctx: &mut Ctx<'_>, v: Value, width: usize) -> JsResult<(*mut 
                 }
             }
             let len = env.string_utf8_len(v)?;
-            let ptr = ctx.alloc(len + 1, 1);
+            let ptr = ctx.alloc(len + 1, 1)?;
             let n = env.string_utf8_into(v, ptr, len + 1)?;
             Ok((ptr, n))
         }
         2 => {
             let len = env.string_utf16_len(v)?;
-            let ptr = ctx.alloc(2 * (len + 1), 2);
+            let ptr = ctx.alloc(2 * (len + 1), 2)?;
             let n = env.string_utf16_into(v, ptr as *mut u16, len + 1)?;
             Ok((ptr, n))
         }
         _ => {
             let units = utf16_of(env, v)?;
             let chars = utf16_to_utf32(&units);
-            let ptr = ctx.alloc(4 * (chars.len() + 1), 4);
+            let ptr = ctx.alloc(4 * (chars.len() + 1), 4)?;
             // SAFETY: ptr has room for chars.len() + 1 u32 values.
             unsafe {
                 std::ptr::copy_nonoverlapping(chars.as_ptr(), ptr as *mut u32, chars.len());

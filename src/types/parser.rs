@@ -3,7 +3,7 @@
 //! offending token and its position.
 
 use super::registry::Registry;
-use super::{ArrayHint, Convention, Direction, Disposer, Param, TypeError, TypeId};
+use super::{ArrayHint, Convention, Direction, Param, TypeError, TypeId};
 
 const ARRAY_DECAY: &str = "Array types decay to pointers in prototypes (C standard), use pointers";
 
@@ -160,7 +160,7 @@ fn apply_suffixes(reg: &mut Registry, cur: &mut Cursor<'_>, mut ty: TypeId, arra
                 if !reg.get(ty).primitive.is_pointer_like() {
                     return Err(TypeError::error("Cannot create disposable type for non-pointer"));
                 }
-                ty = reg.disposable(None, ty, Disposer::Free)?;
+                ty = reg.free_disposable(ty)?;
             }
             Some(Tok::Ident("const")) => cur.pos += 1,
             _ => break,

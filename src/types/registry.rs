@@ -354,8 +354,31 @@ impl Registry {
         Ok(id)
     }
 
-    /// A disposable copy of a pointer or string type (spec DISP-01, DISP-02).
+    /// A disposable copy of a pointer or string type (spec DISP-01, DISP-02); anonymous ones are
+    /// named `<anonymous_N>` like every anonymous type.
     pub fn disposable(&mut self, name: Option<&str>, base: TypeId, disposer: Disposer) -> Result<TypeId, TypeError> {
+        let display = match name {
+            Some(n) => n.to_string(),
+            None => self.anonymous_name(),
+        };
+        let new = self.disposable_info(base, disposer, display)?;
+        self.register(name, new)
+    }
+
+    /// The `!` shorthand of type strings (spec DISP-05): a `free()`-based disposable that keeps
+    /// the base type's name, one per base type.
+    pub fn free_disposable(&mut self, base: TypeId) -> Result<TypeId, TypeError> {
+        if let Some(id) = self.free_cache.get(&base) {
+            return Ok(*id);
+        }
+        let name = self.get(base).name.clone();
+        let new = self.disposable_info(base, Disposer::Free, name)?;
+        let id = self.push(new);
+        self.free_cache.insert(base, id);
+        Ok(id)
+    }
+
+    fn disposable_info(&self, base: TypeId, disposer: Disposer, name: String) -> Result<TypeInfo, TypeError> {
         let info = self.get(base);
         if !info.primitive.is_pointer_like() || info.primitive == Primitive::Callback {
             return Err(TypeError::type_err(format!("Unexpected {} type, expected pointer or string type", info.name)));
@@ -366,22 +389,7 @@ impl Registry {
                 info.name
             )));
         }
-        if name.is_none() && disposer == Disposer::Free {
-            if let Some(id) = self.free_cache.get(&base) {
-                return Ok(*id);
-            }
-        }
-        let mut new = info.clone();
-        new.disposer = Some(disposer);
-        new.name = match name {
-            Some(n) => n.to_string(),
-            None => info.name.clone(),
-        };
-        let id = self.register(name, new)?;
-        if name.is_none() && disposer == Disposer::Free {
-            self.free_cache.insert(base, id);
-        }
-        Ok(id)
+        Ok(TypeInfo { name, disposer: Some(disposer), ..info.clone() })
     }
 
     /// A function type (spec PROTO-01..03); named prototypes are registered.
