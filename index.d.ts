@@ -6,9 +6,12 @@
 //
 //     import koffi from 'koffi-rs';          // with esModuleInterop / allowSyntheticDefaultImports
 //     import * as koffi from 'koffi-rs';
-//     import { load, struct } from 'koffi-rs';
+//     import { load, struct } from 'koffi-rs';  // when compiled to CommonJS (see below)
 //     import koffi = require('koffi-rs');    // TypeScript's CommonJS import
 //     const koffi = require('koffi-rs');     // plain JavaScript (checkJs, editors)
+//
+// Named imports from native ES modules type-check but fail in Node, whose CommonJS export
+// detection cannot see the names (the same holds for upstream Koffi 2.x); use the default import.
 //
 // Types live in the `koffi` namespace (`koffi.IKoffiLib`, `koffi.TypeInfo`, ...) and can also be
 // imported by name (`import type { IKoffiLib } from 'koffi-rs'`).

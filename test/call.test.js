@@ -304,6 +304,21 @@ test('Q12 · libc strlen on a string bigger than 2 MiB', { skip: !libcPath && 'L
     assert.equal(strlen('q'.repeat(2 * 1024 * 1024 + 17)), 2 * 1024 * 1024 + 17);
 });
 
+test('CALL-13 · temporaries beyond the heap block fall back to the system allocator', () => {
+    const sum = fn('int kt_sum_ints(const int *arr, int n)');
+    assert.equal(sum(new Array(700000).fill(1), 700000), 700000);
+    const eq = fn('int kt_str_eq(const char *a, const char *b)');
+    const s = 'x'.repeat(1024 * 1024 + 1);
+    assert.equal(eq(s, s), 1);
+});
+
+test('CALL-13 · a frame larger than the sync stack throws Error', () => {
+    const Huge = koffi.struct('KtHuge', { data: 'uint8_t[2097152]' });
+    assert.throws(() => lib.func('kt_ii_diff', 'int', [Huge])({}), { name: 'Error', message: /FFI call is taking up too much memory/ });
+    const Half = koffi.struct('KtHalfMiB', { data: 'uint8_t[524288]' });
+    assert.equal(lib.func('kt_ii_diff', 'int', [Half])({}), 0);
+});
+
 test('J2C-03 · other values for string parameters', () => {
     const strlen = fn('int64_t kt_strlen(const char *s)');
     assert.equal(strlen(Buffer.from('abc\0')), 3);
@@ -333,6 +348,11 @@ test('OUT-06 · [string] buffers for _Out_/_Inout_ char pointers', () => {
     assert.equal(fill(b, 16, 'val', 7), 5);
     assert.deepEqual(b, ['val:7']);
 
+    // [string] buffers hold the encoded string even for _Out_ (upstream does not zero-fill them)
+    const e = ['hello'];
+    assert.equal(fn('int kt_upper_inplace(_Out_ char *s)')(e), 5);
+    assert.deepEqual(e, ['HELLO']);
+
     // capacity is exactly the string's length plus the NUL
     const c = ['..'];
     assert.equal(fill(c, 3, 'val', 7), 5);
@@ -342,6 +362,32 @@ test('OUT-06 · [string] buffers for _Out_/_Inout_ char pointers', () => {
     const d = ['hello'];
     assert.equal(fn('int kt_upper_inplace(char *s)')(d), 5);
     assert.deepEqual(d, ['hello']);
+});
+
+test('J2C-07 · [string] buffers follow the pointee width', () => {
+    const a = ['hello'];
+    fn('int kt_upper_inplace(_Inout_ void *s)')(a);
+    assert.deepEqual(a, ['HELLO']);
+    const b = ['hello'];
+    fn('int kt_upper_inplace(_Inout_ int8_t *s)')(b);
+    assert.deepEqual(b, ['HELLO']);
+    // int pointee: UTF-32 buffer of 2 code units + NUL, the first one overwritten by C (the
+    // second one keeps the '.' from the JS string even though the parameter is _Out_)
+    const c = ['..'];
+    fn('void kt_set_int(_Out_ int *out, int v)')(c, 0x1F600);
+    assert.deepEqual(c, ['😀.']);
+    // short pointee: UTF-16
+    const d = ['..'];
+    fn('void kt_fill_buf16(_Out_ short *buf, int size)')(d, 3);
+    assert.deepEqual(d, ['ok']);
+});
+
+test('J2C-05 · strings for void and signed integer pointees become temporary strings', () => {
+    assert.equal(fn('int64_t kt_strlen(const void *s)')('héllo'), 6);
+    assert.equal(fn('int64_t kt_strlen(const int8_t *s)')('abc'), 3);
+    assert.equal(fn('int kt_str16_at(const int16_t *s, int i)')('héllo', 1), 0xE9);
+    assert.equal(fn('uint32_t kt_str32_at(const int32_t *s, int i)')('a😀', 1), 0x1F600);
+    assert.equal(fn('int kt_read_int(const int *p)')('A'), 65);
 });
 
 test('OUT-06 · [string] buffer for char16_t', () => {
@@ -382,6 +428,8 @@ test('C2J-04 / C2J-08 · pointer results are tagged objects, NULL is null', () =
     assert.notEqual(koffi.address(p), 0n);
     assert.equal(fn('int kt_read_int(const int *p)')(p), 1234);
     assert.equal(koffi.decode(p, 'int'), 1234);
+    // 2.x pointer values are N-API Externals
+    assert.ok(require('node:util').types.isExternal(p));
 });
 
 test('MEM-16 · pointer values for one address are distinct objects', () => {

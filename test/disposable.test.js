@@ -5,7 +5,7 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { koffi, testLibPath } = require('./helpers.js');
+const { koffi, upstream, testLibPath } = require('./helpers.js');
 
 const lib = koffi.load(testLibPath);
 
@@ -130,4 +130,22 @@ test('DISP-06 · decode() does not run disposers', () => {
     } finally {
         koffi.free(h);
     }
+});
+
+test('DISP-03 · disposable UTF-16 string members are disposed', () => {
+    const seen = [];
+    const D16 = koffi.disposable('DspWide16', 'char16_t *', (ptr) => seen.push(typeof ptr));
+    const Wide = koffi.struct('DspWide', { text32: 'char32_t *', text16: D16, n: 'int' });
+    const w = lib.func('kt_wide_make', Wide, [])();
+    assert.deepEqual(w, { text32: 'Hi é中😀', text16: 'Hi é中😀', n: 7 });
+    assert.deepEqual(seen, ['object']);
+});
+
+test('DISP-04 · disposable UTF-32 string members are disposed like the others', { skip: upstream && 'upstream quirk DISP-04 (String32 members are not disposed)' }, () => {
+    const seen = [];
+    const D32 = koffi.disposable('DspWide32', 'char32_t *', (ptr) => seen.push(typeof ptr));
+    const Wide = koffi.struct('DspWideBoth', { text32: D32, text16: 'char16_t *', n: 'int' });
+    const w = lib.func('kt_wide_make', Wide, [])();
+    assert.equal(w.text32, 'Hi é中😀');
+    assert.deepEqual(seen, ['object']);
 });

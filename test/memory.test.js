@@ -42,7 +42,7 @@ test('MEM-14 · free() accepts pointer values, null and undefined', () => {
     assert.throws(() => koffi.free(5), { name: 'TypeError', message: /Unexpected Number value for ptr, expected external pointer/ });
 });
 
-test('MEM-14 / Q-free · free() refuses TypedArrays', { skip: upstream && 'upstream frees the backing store (ERR-02)' }, () => {
+test('MEM-14 · free() refuses TypedArrays', { skip: upstream && 'upstream frees the backing store (ERR-02)' }, () => {
     assert.throws(() => koffi.free(new Uint8Array(8)), TypeError);
     assert.throws(() => koffi.free(new ArrayBuffer(8)), TypeError);
 });
@@ -70,6 +70,34 @@ test('MEM-03 · decode() lengths use the default hint', () => {
     assert.deepEqual(big, [1, 2n ** 60n]);
     assert.deepEqual(koffi.decode(new Int32Array([1, 2, 3, 4]), Pair, 2), [{ x: 1, y: 2 }, { x: 3, y: 4 }]);
     assert.deepEqual(koffi.decode(new Uint16Array([0x100, 0x200]).buffer, 'uint16_be_t', 2), new Uint16Array([1, 2]));
+});
+
+test('ARR-07 · char-like arrays decode to strings', () => {
+    assert.equal(koffi.decode(new Uint16Array([0x48, 0x69, 0, 0x41]), 'char16_t', 4), 'Hi');
+    assert.equal(koffi.decode(new Uint32Array([0x1F600, 0x41, 0, 0x42]), 'char32_t', 4), '😀A');
+    assert.equal(koffi.decode(new Uint32Array([0x1F600, 0x41, 0, 0x42]), 'wchar_t', 4), '😀A');
+    assert.deepEqual([...koffi.decode(Buffer.from('ab\0c'), 'int8_t', 4)], [97, 98, 0, 99]);
+    assert.equal(koffi.decode(Buffer.from('ab\0c'), koffi.array('int8_t', 4, 'String')), 'ab');
+    assert.deepEqual(koffi.decode(Buffer.from('ab\0c'), koffi.array('char', 4, 'Array')), [97, 98, 0, 99]);
+});
+
+test('ARR-10 · strings encoded into char arrays', () => {
+    const u16 = new Uint16Array(4).fill(7);
+    koffi.encode(u16, 'char16_t', 'abcdef', 4);
+    assert.deepEqual([...u16], [97, 98, 99, 0]);
+    const u16b = new Uint16Array(4).fill(7);
+    koffi.encode(u16b, 'char16_t', 'hé', 4);
+    assert.deepEqual([...u16b], [104, 233, 0, 0]);
+    const i8 = Buffer.alloc(4, 7);
+    koffi.encode(i8, 'int8_t', 'ab', 4);
+    assert.deepEqual([...i8], [97, 98, 0, 0]);
+    assert.throws(() => koffi.encode(Buffer.alloc(4), 'uint8_t', 'ab', 4), { name: 'TypeError', message: /Strings cannot be converted to uint8_t array/ });
+});
+
+test('Q6 · strings encoded into char32_t arrays as UTF-32', { skip: upstream && 'upstream quirk Q6 (refused)' }, () => {
+    const u32 = new Uint32Array(4).fill(7);
+    koffi.encode(u32, 'char32_t', 'h😀', 4);
+    assert.deepEqual([...u32], [0x68, 0x1F600, 0, 0]);
 });
 
 test('MEM-03 · negative length stops at a zero terminator', () => {
@@ -301,7 +329,6 @@ test('MEM-06 · decode() of a prototype gives a callable function', () => {
     assert.equal(typeof f, 'function');
     assert.equal(f.name, '<anonymous>');
     assert.equal(f(9), 10);
-    assert.equal(typeof f.async, 'function');
     assert.equal(koffi.introspect(f.info.result).name, 'int');
 });
 

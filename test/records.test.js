@@ -45,7 +45,8 @@ const KtNode = koffi.struct('KtNode', { value: 'int', next: 'KtNode *' });
 test('REC-04 · record sizes match the C compiler', () => {
     const sizeofC = fn('int kt_sizeof(const char *name)');
     const types = { KtII, KtFF, KtIF, KtDI, KtID, KtCSI, KtFD, KtLL, KtL3, KtBig, KtPacked, KtArr, KtFA, KtSegment,
-                    KtNest8, KtUIF, KtUDL, KtU12, KtPerson, KtB64, KtBytes, KtGrid, KtU3, KtF3 };
+                    KtNest8, KtUIF, KtUDL, KtU12, KtPerson, KtB64, KtBytes, KtGrid, KtU3, KtF3,
+                    KtWide: koffi.struct({ a: 'char32_t *', b: 'char16_t *', n: 'int' }) };
     for (const [name, type] of Object.entries(types))
         assert.equal(koffi.sizeof(type), sizeofC(name), name);
 });
@@ -393,6 +394,38 @@ test('REC-10 · mutually recursive types through opaque redefinition', () => {
     const ids = fn('int kt_family_ids(const KtParent *p)');
     assert.equal(ids({ id: 1, child: { id: 2, parent: null } }), 120);
     assert.equal(ids({ id: 3, child: null }), 300);
+});
+
+test('PTR-04 · counted pointers inside structs', () => {
+    const Counted = koffi.struct('KtCounted', { n: 'int', items: koffi.pointer(null, 'int', 'n') });
+    const info = koffi.introspect(Counted);
+    assert.equal(info.size, 16);
+    assert.equal(info.members.items.countedBy, 'n');
+
+    const make = lib.func('kt_counted_make', Counted, ['int', 'int']);
+    const c = make(3, 0);
+    assert.equal(c.n, 3);
+    assert.ok(c.items instanceof Int32Array);
+    assert.deepEqual([...c.items], [5, 6, 7]);
+    assert.deepEqual([...make(0, 0).items], []);
+
+    const sum = lib.func('kt_counted_sum', 'int', [Counted]);
+    assert.equal(sum({ n: 3, items: [1, 2, 3] }), 123);
+    assert.equal(sum({ n: 2, items: new Int32Array([4, 5]) }), 45);
+    assert.equal(sum({ n: 0, items: null }), 0);
+    assert.throws(() => sum({ n: 3, items: [1, 2] }), { name: 'Error', message: /Mismatched dynamic length between 'n' and actual array/ });
+
+    assert.throws(() => lib.func('kt_counted_sum', 'int', [koffi.pointer(null, 'int', 'n')]),
+                  { name: 'TypeError', message: /cannot be used as a parameter/ });
+    assert.throws(() => lib.func('kt_counted_sum', koffi.pointer(null, 'int', 'n'), ['int']),
+                  { name: 'TypeError', message: /not allowed to directly return/ });
+});
+
+test('PTR-04 · a NULL counted pointer with a non-zero counter decodes to null', { skip: upstream && 'upstream dereferences NULL (ERR-02)' }, () => {
+    const Counted = koffi.struct('KtCountedNull', { n: 'int', items: koffi.pointer(null, 'int', 'n') });
+    const make = lib.func('kt_counted_make', Counted, ['int', 'int']);
+    assert.deepEqual(make(2, 1), { n: 2, items: null });
+    assert.deepEqual([...make(0, 1).items], []);
 });
 
 // ---------------------------------------------------------------------------

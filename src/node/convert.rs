@@ -441,7 +441,7 @@ fn fill_array(ctx: &mut Ctx<'_>, v: Value, elem: &TypeInfo, len: usize, dst: *mu
 fn encode_string_array(ctx: &mut Ctx<'_>, v: Value, elem: &TypeInfo, len: usize, dst: *mut u8) -> JsResult<()> {
     let env = ctx.env;
     match (elem.primitive, elem.size) {
-        (Primitive::Int8 | Primitive::UInt8, 1) => {
+        (Primitive::Int8, 1) => {
             let text = env.get_string(v)?;
             let mut cut = text.len().min(len.saturating_sub(1));
             while !text.is_char_boundary(cut) {
@@ -450,13 +450,13 @@ fn encode_string_array(ctx: &mut Ctx<'_>, v: Value, elem: &TypeInfo, len: usize,
             // SAFETY: cut < len bytes fit.
             unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), dst, cut) };
         }
-        (Primitive::Int16 | Primitive::UInt16, 2) => {
+        (Primitive::Int16, 2) => {
             let units = strings::utf16_of(env, v)?;
             let n = units.len().min(len.saturating_sub(1));
             // SAFETY: n < len units fit.
             unsafe { std::ptr::copy_nonoverlapping(units.as_ptr() as *const u8, dst, 2 * n) };
         }
-        (Primitive::Int32 | Primitive::UInt32, 4) if elem.char_like => {
+        (Primitive::Int32, 4) if elem.char_like => {
             let chars = strings::utf16_to_utf32(&strings::utf16_of(env, v)?);
             let n = chars.len().min(len.saturating_sub(1));
             // SAFETY: n < len units fit.
@@ -561,12 +561,9 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
     let pointee_id = info.target().unwrap_or(VOID);
     let pointee = ctx.inst.type_info(pointee_id);
     if t == JsType::String {
-        if dir != Direction::In {
-            return Err(type_error("Unexpected String value, expected [string]"));
-        }
         return match char_width_of_pointee(&pointee, pointee_id) {
-            Some(w) => Ok(strings::encode_temp(ctx, v, w)?.0 as u64),
-            None => Err(type_error(format!("Unexpected String value, expected {}", expected()))),
+            Some(w) if dir == Direction::In => Ok(strings::encode_temp(ctx, v, w)?.0 as u64),
+            _ => Err(type_error(format!("Unexpected String value, expected {}", expected()))),
         };
     }
     if env.is_array(v)? {
@@ -615,9 +612,6 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             }
             Ok(tmp as u64)
         }
-        _ if pointee.is_opaque() => {
-            Err(type_error(format!("Cannot pass opaque value to {}, use koffi.as()", expected())))
-        }
         _ => Err(type_error(format!("Unexpected Object value, expected {}", expected()))),
     }
 }
@@ -664,11 +658,9 @@ fn array_temp_size(ctx: &Ctx<'_>, elem_size: usize, len: usize) -> JsResult<usiz
 
 /// `[s]`: a buffer holding `s` with its NUL, exactly that long (spec OUT-06).
 fn string_buffer(ctx: &mut Ctx<'_>, arr: Value, s: Value, width: usize, dir: Direction) -> JsResult<u64> {
+    // Koffi 2.16.3 fills the buffer from the string whatever the direction: `_Out_` only means
+    // that it is copied back.
     let (ptr, units) = strings::encode_temp(ctx, s, width)?;
-    if dir == Direction::Out {
-        // SAFETY: the buffer holds units + 1 characters.
-        unsafe { std::ptr::write_bytes(ptr, 0, width * (units + 1)) };
-    }
     if dir != Direction::In {
         ctx.outs.push(OutArg::StringBuf { arr, ptr, width, cap: units + 1 });
     }

@@ -633,6 +633,30 @@ EXPORT int kt_family_ids(const KtParent *p)
     return p->id * 100 + (p->child ? p->child->id * 10 + (p->child->parent == p ? 1 : 0) : 0);
 }
 
+/* Struct with wide string members (disposable members, DISP-04) */
+typedef struct { const uint32_t *text32; const uint16_t *text16; int n; } KtWide;
+EXPORT KtWide kt_wide_make(void)
+{
+    KtWide w = { static_str32, static_str16, 7 };
+    return w;
+}
+
+/* Struct with a counted pointer (PTR-04) */
+typedef struct { int n; const int *items; } KtCounted;
+static const int counted_items[8] = { 5, 6, 7, 8, 9, 10, 11, 12 };
+EXPORT KtCounted kt_counted_make(int n, int null_items)
+{
+    KtCounted c = { n, null_items ? NULL : counted_items };
+    return c;
+}
+EXPORT int kt_counted_sum(KtCounted c)
+{
+    int t = 0;
+    for (int i = 0; i < c.n; i++)
+        t = t * 10 + c.items[i];
+    return t;
+}
+
 /* Size of the C types, to cross-check koffi.sizeof() */
 EXPORT int kt_sizeof(const char *name)
 {
@@ -645,6 +669,7 @@ EXPORT int kt_sizeof(const char *name)
         { "KtUIF", sizeof(KtUIF) }, { "KtUDL", sizeof(KtUDL) }, { "KtU12", sizeof(KtU12) },
         { "KtPerson", sizeof(KtPerson) }, { "KtB64", sizeof(KtB64) }, { "KtBytes", sizeof(KtBytes) },
         { "KtGrid", sizeof(KtGrid) }, { "KtU3", sizeof(KtU3) }, { "KtF3", sizeof(KtF3) },
+        { "KtWide", sizeof(KtWide) }, { "KtCounted", sizeof(KtCounted) },
     };
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         if (!strcmp(sizes[i].name, name))
