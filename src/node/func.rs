@@ -199,8 +199,16 @@ fn execute_in(
     // stack pointer points into the call memory's stack block.
     unsafe { invoke::invoke(c.ptr, &mut frame) };
     let saved_errno = errno();
+    // Spec CALL-03: the result is converted, then outputs are copied back, then the result's
+    // disposer runs (a disposable result is a pointer, so it comes back in the first register).
+    ctx.dispose = c.ret.disposer.is_none();
     let result = convert_ret(&mut ctx, &frame, plan, &c.ret, sret);
+    ctx.dispose = true;
     let result = result.and_then(|r| convert::copy_back(&mut ctx).map(|_| r));
+    let result = match (result, c.ret.disposer.is_some()) {
+        (Ok(r), true) => convert::dispose(&mut ctx, &c.ret, frame.ret_gpr[0]).map(|_| r),
+        (result, _) => result,
+    };
     // Nothing between the C return and the next JS statement may change errno (CALL-11).
     set_errno(saved_errno);
     result

@@ -813,3 +813,14 @@ EXPORT int kt_va_fill_ints(int n, ...)
     va_end(ap);
     return n;
 }
+
+/* Returns a malloc'ed copy of s and writes its length: the result's disposer must see *len
+ * already copied back (spec CALL-03). */
+EXPORT char *kt_dup_and_len(const char *s, int *len)
+{
+    size_t n = strlen(s);
+    char *copy = malloc(n + 1);
+    memcpy(copy, s, n + 1);
+    *len = (int)n;
+    return copy;
+}
