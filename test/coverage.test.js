@@ -153,3 +153,38 @@ test('ERR-03 · argument errors name the argument and the function', { skip: ups
     const g = fn('double kt_read_double(const double *p)');
     assert.throws(() => g(true), { name: 'TypeError', message: /^Unexpected Boolean value, expected double \* \(argument 1 of 'kt_read_double'\)$/ });
 });
+
+test('MOD-08 · an engine without Node-API 8 gets an Error naming its version', { skip: upstream && 'koffi-rs loader' }, () => {
+    const script = `Object.defineProperty(process, 'versions', { value: { node: '12.0.0', napi: '4' } });
+        try { require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native.js'))}).loadNative(); console.log('loaded'); }
+        catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
+    const out = require('child_process').execFileSync(process.execPath, ['-e', script]).toString();
+    assert.match(out, /^Error: This engine is based on Node 12\.0\.0/);
+});
+
+test('LIB-09 · functions keep their library mapped after the library object is collected', () => {
+    const script = `const k = require(${JSON.stringify(path.join(__dirname, '..'))});
+        let lib = k.load(${JSON.stringify(testLibPath)});
+        const f = lib.func('int kt_i32_inc(int x)');
+        lib = null;
+        for (let i = 0; i < 5; i++) global.gc();
+        console.log(f(41));`;
+    const out = require('child_process').execFileSync(process.execPath, ['--expose-gc', '-e', script]).toString();
+    assert.equal(out.trim(), '42');
+});
+
+test('J2C-10 · callback parameters take NULL and function pointers of their prototype', () => {
+    const Inc = koffi.proto('int CovInc(int x)');
+    const echo = lib.func('kt_ptr_echo', koffi.pointer(Inc), [koffi.pointer(Inc)]);
+    assert.equal(echo(null), null);
+    const viaVoid = lib.func('kt_ptr_echo', koffi.pointer(Inc), ['void *'])(lib.symbol('kt_i32_inc', 'void'));
+    assert.equal(koffi.call(echo(viaVoid), Inc, 1), 2);
+});
+
+test('J2C-13 · temporaries live until the call returns', () => {
+    const concat = lib.func('char *kt_concat_alloc(const char *a, const char *b)');
+    const long = 'x'.repeat(10000);
+    const out = concat(long, 'tail');
+    assert.equal(out.length, 10004);
+    assert.ok(out.endsWith('xtail'));
+});
