@@ -10,6 +10,8 @@ fn find_assembly(arch: &str, os: &str) -> Option<&'static str> {
     match (arch, os) {
         ("x86_64", "windows") => None,
         ("x86_64", _) => Some("asm/x64_sysv.S"),
+        ("aarch64", "windows") => None,
+        ("aarch64", _) => Some("asm/arm64.S"),
         _ => None,
     }
 }

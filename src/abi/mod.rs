@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod arm64;
 pub mod x64_sysv;
 
 use smallvec::SmallVec;
@@ -315,3 +316,16 @@ fn flatten(reg: &Registry, id: TypeId, base: usize, agg: &mut Aggregate) {
 /// The ABI of the target this crate is compiled for.
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 pub use x64_sysv as native;
+
+/// The ABI of the target this crate is compiled for.
+#[cfg(all(target_arch = "aarch64", not(windows)))]
+pub mod native {
+    //! AAPCS64, with Apple's variant on Apple platforms.
+    use super::{arm64, AbiError, CallPlan, Signature};
+
+    /// Classifies for the native ARM64 platform.
+    pub fn classify(sig: &Signature) -> Result<CallPlan, AbiError> {
+        let variant = if cfg!(target_vendor = "apple") { arm64::Variant::Apple } else { arm64::Variant::Aapcs64 };
+        arm64::classify(sig, variant)
+    }
+}

@@ -5,18 +5,41 @@
 
 use crate::abi::{Ext, Move, RetMove, RetReg, Slot};
 
-/// Integer argument registers of the native ABI.
+/// Register counts of the native ABI's frame: integer argument registers, vector argument
+/// registers, and vector result registers.
 #[cfg(target_arch = "x86_64")]
-pub const NGPR: usize = 6;
-/// Vector argument registers of the native ABI.
-#[cfg(target_arch = "x86_64")]
-pub const NFPR: usize = 8;
-#[cfg(not(target_arch = "x86_64"))]
-#[allow(missing_docs, reason = "placeholder sizes for targets without a thunk yet")]
-pub const NGPR: usize = 8;
-#[cfg(not(target_arch = "x86_64"))]
-#[allow(missing_docs, reason = "placeholder sizes for targets without a thunk yet")]
-pub const NFPR: usize = 8;
+mod counts {
+    /// rdi rsi rdx rcx r8 r9.
+    pub const NGPR: usize = 6;
+    /// xmm0–xmm7.
+    pub const NFPR: usize = 8;
+    /// xmm0 xmm1.
+    pub const NRET_FPR: usize = 2;
+}
+
+/// AAPCS64: x0–x7 plus x8 (the indirect result register) as `gpr[8]`; v0–v7 (low 64 bits); an
+/// HFA result comes back in up to four vector registers.
+#[cfg(target_arch = "aarch64")]
+mod counts {
+    /// x0–x7, x8.
+    pub const NGPR: usize = 9;
+    /// d0–d7.
+    pub const NFPR: usize = 8;
+    /// d0–d3.
+    pub const NRET_FPR: usize = 4;
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod counts {
+    /// Placeholder for targets without a thunk yet.
+    pub const NGPR: usize = 8;
+    /// Placeholder for targets without a thunk yet.
+    pub const NFPR: usize = 8;
+    /// Placeholder for targets without a thunk yet.
+    pub const NRET_FPR: usize = 4;
+}
+
+pub use counts::{NFPR, NGPR, NRET_FPR};
 
 /// Register image shared with the assembly thunk.
 #[repr(C)]
@@ -29,7 +52,7 @@ pub struct CallFrame {
     /// Integer result registers after the call.
     pub ret_gpr: [u64; 2],
     /// Vector result registers after the call (low 64 bits).
-    pub ret_fpr: [u64; 2],
+    pub ret_fpr: [u64; NRET_FPR],
     /// Stack pointer for the callee; outgoing stack arguments start there.
     pub stack: *mut u8,
     /// `%al` on x86-64 System V: vector registers used by a variadic call.
@@ -46,13 +69,24 @@ const _: () = {
     assert!(core::mem::offset_of!(CallFrame, fpr_count) == 152);
 };
 
+// asm/arm64.S: FRAME_GPR 0, FRAME_FPR 72, FRAME_RET_GPR 136, FRAME_RET_FPR 152, FRAME_STACK 184.
+#[cfg(target_arch = "aarch64")]
+const _: () = {
+    assert!(core::mem::offset_of!(CallFrame, gpr) == 0);
+    assert!(core::mem::offset_of!(CallFrame, fpr) == 72);
+    assert!(core::mem::offset_of!(CallFrame, ret_gpr) == 136);
+    assert!(core::mem::offset_of!(CallFrame, ret_fpr) == 152);
+    assert!(core::mem::offset_of!(CallFrame, stack) == 184);
+    assert!(core::mem::offset_of!(CallFrame, fpr_count) == 192);
+};
+
 impl Default for CallFrame {
     fn default() -> Self {
         CallFrame {
             gpr: [0; NGPR],
             fpr: [0; NFPR],
             ret_gpr: [0; 2],
-            ret_fpr: [0; 2],
+            ret_fpr: [0; NRET_FPR],
             stack: std::ptr::null_mut(),
             fpr_count: 0,
         }

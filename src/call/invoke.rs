@@ -11,8 +11,15 @@ extern "C" {
     fn kffi_call_x64_sysv(f: *const c_void, frame: *mut CallFrame);
 }
 
+#[cfg(all(kffi_asm, target_arch = "aarch64", not(windows)))]
+extern "C" {
+    /// `asm/arm64.S`: same contract as the x86-64 thunk, for AAPCS64.
+    fn kffi_call_arm64(f: *const c_void, frame: *mut CallFrame);
+}
+
 /// Whether this build has a forward-call thunk for its target.
-pub const SUPPORTED: bool = cfg!(all(kffi_asm, target_arch = "x86_64", not(windows)));
+pub const SUPPORTED: bool =
+    cfg!(all(kffi_asm, any(target_arch = "x86_64", target_arch = "aarch64"), not(windows)));
 
 /// Calls `f` with the registers and stack arguments described by `frame`.
 ///
@@ -26,7 +33,12 @@ pub unsafe fn invoke(f: *const c_void, frame: &mut CallFrame) {
     unsafe {
         kffi_call_x64_sysv(f, frame)
     }
-    #[cfg(not(all(kffi_asm, target_arch = "x86_64", not(windows))))]
+    #[cfg(all(kffi_asm, target_arch = "aarch64", not(windows)))]
+    // SAFETY: forwarded from the caller's contract.
+    unsafe {
+        kffi_call_arm64(f, frame)
+    }
+    #[cfg(not(all(kffi_asm, any(target_arch = "x86_64", target_arch = "aarch64"), not(windows))))]
     {
         let _ = (f, frame);
         unreachable!("callers check SUPPORTED before building a call");
