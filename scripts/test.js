@@ -13,7 +13,8 @@ function run(cmd, args) {
 }
 
 try {
-    run('cargo', ['test', '--no-default-features']);
+    // The engine and the generated ABI tests (abi-tests/), without Node.
+    run('cargo', ['test', '--no-default-features', '--workspace', '--', '--show-output']);
     run(process.execPath, [path.join(__dirname, 'build.js')]);
     run(process.execPath, ['--test', '--test-reporter=spec', 'test/']);
 } catch (err) {

@@ -6,7 +6,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
 const { Worker } = require('worker_threads');
-const { koffi, upstream, testLibPath } = require('./helpers.js');
+const { koffi, upstream, testLibPath, nodeCommand } = require('./helpers.js');
 
 const lib = koffi.load(testLibPath);
 const fn = (proto) => lib.func(proto);
@@ -16,7 +16,7 @@ test('MOD-06 · a missing native module gives a clear Error', { skip: upstream &
         const fs = require('fs'); const real = fs.existsSync; fs.existsSync = (p) => p.endsWith('koffi.node') ? false : real(p);
         try { require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native.js'))}).loadNative(); console.log('loaded'); }
         catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
-    const out = require('child_process').execFileSync(process.execPath, ['-e', script]).toString();
+    const out = require('child_process').execFileSync(...nodeCommand(['-e', script])).toString();
     assert.match(out, /^Error: Cannot find the native Koffi module/);
 });
 
@@ -158,7 +158,7 @@ test('MOD-08 · an engine without Node-API 8 gets an Error naming its version', 
     const script = `Object.defineProperty(process, 'versions', { value: { node: '12.0.0', napi: '4' } });
         try { require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native.js'))}).loadNative(); console.log('loaded'); }
         catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
-    const out = require('child_process').execFileSync(process.execPath, ['-e', script]).toString();
+    const out = require('child_process').execFileSync(...nodeCommand(['-e', script])).toString();
     assert.match(out, /^Error: This engine is based on Node 12\.0\.0/);
 });
 
@@ -169,7 +169,7 @@ test('LIB-09 · functions keep their library mapped after the library object is 
         lib = null;
         for (let i = 0; i < 5; i++) global.gc();
         console.log(f(41));`;
-    const out = require('child_process').execFileSync(process.execPath, ['--expose-gc', '-e', script]).toString();
+    const out = require('child_process').execFileSync(...nodeCommand(['--expose-gc', '-e', script])).toString();
     assert.equal(out.trim(), '42');
 });
 

@@ -1,13 +1,25 @@
 // Shared by the JS tests: the module under test and the paths of the test library.
 // KOFFI_IMPL=upstream runs the same tests against koffi@2.16.3 (a devDependency), which is how
 // expectations are checked against the real thing: `npm run test:upstream`.
+// For a foreign architecture (ci/cross.sh), KOFFI_RS_BUILD is the directory holding the test
+// library (default build/) and KOFFI_RS_NODE_RUNNER the emulator command that runs Node
+// (e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu"); the addon itself comes from KOFFI_RS_NATIVE
+// (lib/native.js).
 'use strict';
 
 const path = require('path');
 
 const upstream = process.env.KOFFI_IMPL === 'upstream';
 const koffi = upstream ? require('koffi') : require('..');
-const build = path.join(__dirname, '..', 'build');
+const build = process.env.KOFFI_RS_BUILD || path.join(__dirname, '..', 'build');
+const runner = (process.env.KOFFI_RS_NODE_RUNNER || '').split(' ').filter(Boolean);
+
+// The command and arguments that run this Node with `args`: [process.execPath, args], behind the
+// emulator when there is one (the host cannot execute a foreign process.execPath by itself).
+function nodeCommand(args) {
+    return runner.length ? [runner[0], [...runner.slice(1), process.execPath, ...args]] : [process.execPath, args];
+}
+
 const ext = koffi.extension;
 
 module.exports = {
@@ -16,4 +28,6 @@ module.exports = {
     testLibPath: path.join(build, 'libkoffitest' + ext),
     libcPath: process.platform === 'linux' ? 'libc.so.6' : null,
     libmPath: process.platform === 'linux' ? 'libm.so.6' : null,
+    nodeRunner: runner.length ? runner.join(' ') : null,
+    nodeCommand,
 };

@@ -18,8 +18,7 @@ extern "C" {
 }
 
 /// Whether this build has a forward-call thunk for its target.
-pub const SUPPORTED: bool =
-    cfg!(all(kffi_asm, any(target_arch = "x86_64", target_arch = "aarch64"), not(windows)));
+pub const SUPPORTED: bool = cfg!(all(kffi_asm, any(target_arch = "x86_64", target_arch = "aarch64"), not(windows)));
 
 /// Calls `f` with the registers and stack arguments described by `frame`.
 ///

