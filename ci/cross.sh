@@ -89,7 +89,7 @@ step() {
     set -e
     status=ok
     [ $rc -eq 0 ] || status="FAILED (exit $rc)"
-    SUMMARY+=("$(printf '%-44s %7ss  %s' "$name" "$(elapsed "$t0")" "$status")")
+    SUMMARY+=("$(printf '%-60s %6ss  %s' "$name" "$(elapsed "$t0")" "$status")")
     printf '== [%s] %s: %s in %ss\n' "$ARCH" "$name" "$status" "$(elapsed "$t0")"
     if [ $rc -ne 0 ]; then
         if [ "$kind" = setup ]; then finish; fi
@@ -145,6 +145,7 @@ install_node() {
     local t
     t=$(mktemp -d)
     (cd "$t" && npm pack "$NODE_PKG" --silent >/dev/null)
+    rm -rf "$NODE_DIR.tmp"
     mkdir -p "$NODE_DIR.tmp"
     tar -xzf "$t"/*.tgz -C "$NODE_DIR.tmp" --strip-components=1
     rm -rf "$t" "$NODE_DIR"
@@ -162,13 +163,14 @@ cargo_test() {
     local ws=()
     grep -q '^\[workspace\]' "$top/Cargo.toml" && ws=(--workspace)
     cd "$top"
-    set -o pipefail
-    cargo test --no-default-features --target "$T" "${ws[@]}" 2>&1 | tee "$LOGS/cargo-test.log"
+    # --no-fail-fast: a failing test binary must not hide the counts of the ones after it.
+    cargo test --no-default-features --target "$T" "${ws[@]}" --no-fail-fast 2>&1 | tee "$LOGS/cargo-test.log"
 }
 
 count_cargo() {
     awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1); if ($(i) ~ /^ignored/) g += $(i-1) } n++ }
-         END { printf "%d passed, %d failed, %d ignored in %d binaries", p, f, g, n }' "$LOGS/cargo-test.log" >"$LOGS/cargo-counts"
+         END { if (n) printf "%d passed, %d failed, %d ignored in %d binaries", p, f, g, n; else printf "no test binary ran (build error?)" }' \
+        "$LOGS/cargo-test.log" >"$LOGS/cargo-counts"
 }
 
 # --- 3. build ------------------------------------------------------------------------------------
@@ -177,7 +179,7 @@ build_addon() {
     cd "$top"
     cargo build --release --lib --target "$T"
     mkdir -p "$OUT"
-    cp "target/$T/release/libkoffi_rs.so" "$OUT/koffi.node"
+    cp "${CARGO_TARGET_DIR:-$top/target}/$T/release/libkoffi_rs.so" "$OUT/koffi.node"
     echo "$OUT/koffi.node"
 }
 
@@ -199,12 +201,22 @@ build_c_libs() {
 # the host cannot execute without binfmt_misc); node:test still runs the file's tests and prints
 # TAP with its counts. The tests find the addon and the C library through KOFFI_RS_NATIVE and
 # KOFFI_RS_BUILD, and spawn Node through KOFFI_RS_NODE_RUNNER (test/helpers.js).
+#
+# Files left out under the emulator, with the reason (none at present: every test that spawns
+# Node goes through the runner).
+declare -A JS_SKIP=()
+
 js_tests() {
-    local f name t0 rc pass fail skip todo tp=0 tf=0 ts=0 nfiles=0 bad=()
+    local f name t0 rc pass fail skip todo tp=0 tf=0 ts=0 nfiles=0 nskip=0 bad=()
     cd "$top"
     export KOFFI_RS_NATIVE=$OUT/koffi.node KOFFI_RS_BUILD=$OUT KOFFI_RS_NODE_RUNNER=$RUNNER
     for f in test/*.test.js; do
         name=$(basename "$f")
+        if [ -n "${JS_SKIP[$name]:-}" ]; then
+            printf '   %-24s left out: %s\n' "$name" "${JS_SKIP[$name]}"
+            nskip=$((nskip + 1))
+            continue
+        fi
         t0=$(date +%s.%N)
         set +e
         $RUNNER "$NODE" --test-reporter=tap "$f" >"$LOGS/$name.log" 2>&1
@@ -222,13 +234,14 @@ js_tests() {
             bad+=("$name")
         fi
     done
-    echo "$tp pass, $tf fail, $ts skipped in $nfiles files" >"$LOGS/js-counts"
+    echo "$tp pass, $tf fail, $ts skipped in $nfiles files ($nskip file(s) left out)" >"$LOGS/js-counts"
     if [ ${#bad[@]} -gt 0 ]; then
         for name in "${bad[@]}"; do
             printf '\n--- %s (first failures) ---\n' "$name"
             # TAP: each failing test is a `not ok` line followed by its indented YAML block.
-            awk '/^ *not ok / { n++; show = n <= 5 } show && /^ *(not ok |  +(error|code|expected|actual|failureType|stack):)/' \
-                "$LOGS/$name.log" | head -60
+            awk '/^ *not ok / { if (++n > 5) exit; c = 12; print; next }
+                 c > 0 && /^ +/ { if ($0 !~ /^ *(---|\.\.\.|duration_ms:|type:|location:|failureType:)/) { print; c-- } next }
+                 { c = 0 }' "$LOGS/$name.log"
             grep -q '^# pass ' "$LOGS/$name.log" || tail -20 "$LOGS/$name.log"
         done
         echo "JS files failing: ${bad[*]}"

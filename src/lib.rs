@@ -5,6 +5,7 @@
 
 pub mod abi;
 pub mod call;
+pub mod callback;
 #[cfg(feature = "node")]
 mod node;
 pub mod types;

@@ -312,7 +312,8 @@ test('CALL-13 · temporaries beyond the heap block fall back to the system alloc
     assert.equal(eq(s, s), 1);
 });
 
-test('CALL-13 · a frame larger than the sync stack throws Error', () => {
+// x86-64 System V copies large aggregates onto the stack; AAPCS64 passes them by reference.
+test('CALL-13 · a frame larger than the sync stack throws Error', { skip: process.arch !== 'x64' && 'large aggregates go by reference on this ABI' }, () => {
     const Huge = koffi.struct('KtHuge', { data: 'uint8_t[2097152]' });
     assert.throws(() => lib.func('kt_ii_diff', 'int', [Huge])({}), { name: 'Error', message: /FFI call is taking up too much memory/ });
     const Half = koffi.struct('KtHalfMiB', { data: 'uint8_t[524288]' });

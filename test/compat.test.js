@@ -6,8 +6,10 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('child_process');
 const path = require('path');
+const { nodeCommand } = require('./helpers.js');
 
 test('docs/COMPAT.md is complete and current', () => {
-    const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'compat.js'), '--check'], { encoding: 'utf8' });
+    const [cmd, args] = nodeCommand([path.join(__dirname, '..', 'scripts', 'compat.js'), '--check']);
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
 });

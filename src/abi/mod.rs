@@ -317,10 +317,10 @@ fn flatten(reg: &Registry, id: TypeId, base: usize, agg: &mut Aggregate) {
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 pub use x64_sysv as native;
 
-/// The ABI of the target this crate is compiled for.
+/// The ABI of the target this crate is compiled for: AAPCS64, with Apple's variant on Apple
+/// platforms.
 #[cfg(all(target_arch = "aarch64", not(windows)))]
 pub mod native {
-    //! AAPCS64, with Apple's variant on Apple platforms.
     use super::{arm64, AbiError, CallPlan, Signature};
 
     /// Classifies for the native ARM64 platform.

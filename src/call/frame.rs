@@ -3,7 +3,7 @@
 //! Its layout is mirrored by `#define`s at the top of `asm/<abi>.S`; the `const` assertions
 //! below stop the build if the two drift apart.
 
-use crate::abi::{Ext, Move, RetMove, RetReg, Slot};
+use crate::abi::{ArgLoc, Ext, Move, RetLoc, RetMove, RetReg, Slot};
 
 /// Register counts of the native ABI's frame: integer argument registers, vector argument
 /// registers, and vector result registers.
@@ -57,6 +57,9 @@ pub struct CallFrame {
     pub stack: *mut u8,
     /// `%al` on x86-64 System V: vector registers used by a variadic call.
     pub fpr_count: u64,
+    /// Written by the forward thunk: its own stack pointer before it switched stacks, so that a
+    /// callback reached during the call can run JS on the thread's stack just below it.
+    pub caller_sp: u64,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -67,6 +70,8 @@ const _: () = {
     assert!(core::mem::offset_of!(CallFrame, ret_fpr) == 128);
     assert!(core::mem::offset_of!(CallFrame, stack) == 144);
     assert!(core::mem::offset_of!(CallFrame, fpr_count) == 152);
+    assert!(core::mem::offset_of!(CallFrame, caller_sp) == 160);
+    assert!(core::mem::size_of::<CallFrame>() == 168);
 };
 
 // asm/arm64.S: FRAME_GPR 0, FRAME_FPR 72, FRAME_RET_GPR 136, FRAME_RET_FPR 152, FRAME_STACK 184.
@@ -78,6 +83,8 @@ const _: () = {
     assert!(core::mem::offset_of!(CallFrame, ret_fpr) == 152);
     assert!(core::mem::offset_of!(CallFrame, stack) == 184);
     assert!(core::mem::offset_of!(CallFrame, fpr_count) == 192);
+    assert!(core::mem::offset_of!(CallFrame, caller_sp) == 200);
+    assert!(core::mem::size_of::<CallFrame>() == 208);
 };
 
 impl Default for CallFrame {
@@ -89,6 +96,7 @@ impl Default for CallFrame {
             ret_fpr: [0; NRET_FPR],
             stack: std::ptr::null_mut(),
             fpr_count: 0,
+            caller_sp: 0,
         }
     }
 }
@@ -160,6 +168,91 @@ impl CallFrame {
             let bits = self.ret(m.reg).to_le_bytes();
             // SAFETY: forwarded from the caller's contract; len ≤ 8.
             unsafe { std::ptr::copy_nonoverlapping(bits.as_ptr(), dst.add(m.dst as usize), m.len.min(8) as usize) };
+        }
+    }
+}
+
+/// The callee side: a callback trampoline spills the registers C passed into a frame (`stack`
+/// then points at C's stack arguments), and the relay reads arguments and writes the result
+/// through the same plan a forward call uses.
+impl CallFrame {
+    /// The raw 64 bits of an argument slot.
+    ///
+    /// # Safety
+    /// For `Slot::Stack`, `self.stack + offset .. + 8` must be readable.
+    #[inline]
+    pub unsafe fn slot(&self, s: Slot) -> u64 {
+        match s {
+            Slot::Gpr(i) => self.gpr[i as usize],
+            Slot::Fpr(i) => self.fpr[i as usize],
+            // SAFETY: forwarded from the caller.
+            Slot::Stack(off) => unsafe { (self.stack.add(off as usize) as *const u64).read_unaligned() },
+        }
+    }
+
+    /// Copies an argument's C bytes (`size` of them) to `dst`, following where the plan put it.
+    ///
+    /// # Safety
+    /// The frame must have been filled by a trampoline for a call of the planned signature, and
+    /// `dst` must have `size` writable bytes.
+    pub unsafe fn load_arg(&self, loc: &ArgLoc, dst: *mut u8, size: usize) {
+        // SAFETY: forwarded from the caller: the plan describes this frame.
+        unsafe {
+            match loc {
+                ArgLoc::Moves(moves) => {
+                    for m in moves {
+                        let at = dst.add(m.src as usize);
+                        match m.dst {
+                            Slot::Stack(off) => {
+                                std::ptr::copy_nonoverlapping(self.stack.add(off as usize), at, m.len as usize)
+                            }
+                            reg => {
+                                let bits = self.slot(reg).to_le_bytes();
+                                std::ptr::copy_nonoverlapping(bits.as_ptr(), at, (m.len as usize).min(8));
+                            }
+                        }
+                    }
+                }
+                ArgLoc::Indirect { ptr } => {
+                    let src = self.slot(*ptr) as usize as *const u8;
+                    std::ptr::copy_nonoverlapping(src, dst, size);
+                }
+            }
+        }
+    }
+
+    /// Stores a result's C bytes (`size` of them, at `src`) where the plan says the caller expects
+    /// them. A scalar narrower than its register is widened by `ext` (callers may rely on it).
+    ///
+    /// # Safety
+    /// As for [`CallFrame::load_arg`]; `src` must have `size` readable bytes.
+    pub unsafe fn store_result(&mut self, ret: &RetLoc, src: *const u8, size: usize, ext: Ext) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match ret {
+                RetLoc::Void => {}
+                RetLoc::Regs(moves) => {
+                    for m in moves {
+                        let mut bits = 0u64;
+                        std::ptr::copy_nonoverlapping(
+                            src.add(m.dst as usize),
+                            &mut bits as *mut u64 as *mut u8,
+                            (m.len as usize).min(8),
+                        );
+                        let bits = if moves.len() == 1 { extend(u64::from_le(bits), m.len, ext) } else { bits };
+                        match m.reg {
+                            RetReg::Gpr(i) => self.ret_gpr[i as usize] = bits,
+                            RetReg::Fpr(i) => self.ret_fpr[i as usize] = bits,
+                        }
+                    }
+                }
+                RetLoc::Sret { ptr } => {
+                    // The caller's result memory; x86-64 also wants its address back in %rax.
+                    let dst = self.slot(*ptr) as usize as *mut u8;
+                    std::ptr::copy_nonoverlapping(src, dst, size);
+                    self.ret_gpr[0] = dst as u64;
+                }
+            }
         }
     }
 }

@@ -35,24 +35,34 @@ pub struct Ctx<'a> {
     pub env: Env,
     /// Its instance.
     pub inst: &'a Instance,
-    mem: *mut CallMemory,
+    pub(super) mem: *mut CallMemory,
     kept: Vec<Box<[u64]>>,
     /// Output parameters to copy back.
     pub outs: SmallVec<[OutArg; 4]>,
     /// Whether disposable values are disposed after decoding (not for `koffi.decode`, DISP-06).
     pub dispose: bool,
+    /// Transient callbacks made for this call, released when it returns (spec CB-01).
+    pub transients: SmallVec<[(u32, Arc<super::callback::JsHandler>); 2]>,
 }
 
 impl<'a> Ctx<'a> {
     /// A context whose temporaries live in the call memory `mem`.
     pub fn for_call(env: Env, inst: &'a Instance, mem: *mut CallMemory) -> Self {
-        Ctx { env, inst, mem, kept: Vec::new(), outs: SmallVec::new(), dispose: true }
+        Ctx { env, inst, mem, kept: Vec::new(), outs: SmallVec::new(), dispose: true, transients: SmallVec::new() }
     }
 
     /// A context whose temporaries are kept until the caller drops them (for `koffi.encode`,
     /// whose temporaries outlive the call: spec MEM-10).
     pub fn persistent(env: Env, inst: &'a Instance) -> Self {
-        Ctx { env, inst, mem: std::ptr::null_mut(), kept: Vec::new(), outs: SmallVec::new(), dispose: true }
+        Ctx {
+            env,
+            inst,
+            mem: std::ptr::null_mut(),
+            kept: Vec::new(),
+            outs: SmallVec::new(),
+            dispose: true,
+            transients: SmallVec::new(),
+        }
     }
 
     /// Temporaries made by a persistent context.
@@ -523,14 +533,13 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
         }
         JsType::BigInt => return env.get_bigint_bits(v),
         JsType::Function => {
-            return Err(if info.primitive == Primitive::Callback {
-                type_error(format!(
-                    "Unexpected Function value, expected {}: JS callbacks are not supported by this koffi-rs build yet",
-                    expected()
-                ))
-            } else {
-                type_error(format!("Cannot pass function to type {}", expected()))
-            });
+            if info.primitive != Primitive::Callback {
+                return Err(type_error(format!("Cannot pass function to type {}", expected())));
+            }
+            if ctx.mem.is_null() {
+                return Err(error("Cannot encode non-registered callback"));
+            }
+            return super::callback::transient(ctx, v, info.target().unwrap_or(VOID));
         }
         JsType::Boolean | JsType::Symbol => {
             return Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), expected())));

@@ -18,6 +18,7 @@ use super::library::LibHandle;
 use super::napi::{error, type_error, Env, JsError, JsResult, Value};
 use crate::abi::{self, ArgLoc, CallPlan, RetLoc, Signature};
 use crate::call::{frame::extend, invoke, CallFrame};
+use crate::callback;
 use crate::types::{Direction, FuncSig, Param, Primitive, TypeInfo};
 
 /// One parameter, resolved at declaration.
@@ -167,25 +168,33 @@ fn execute(
     let mem = inst.memory()?;
     // SAFETY: the call memory outlives the call; nested calls mark/release in LIFO order.
     let mark = unsafe { (*mem).mark() };
-    let result = execute_in(env, inst, c, params, plan, args, mem);
+    inst.call_depth.set(inst.call_depth.get() + 1);
+    let mut ctx = Ctx::for_call(env, inst, mem);
+    let result = execute_in(&mut ctx, c, params, plan, args);
+    super::callback::release_transients(&mut ctx.transients);
+    drop(ctx);
     // SAFETY: as above.
     unsafe { (*mem).release(mark) };
+    let depth = inst.call_depth.get() - 1;
+    inst.call_depth.set(depth);
+    if depth == 0 {
+        inst.callback_temps.borrow_mut().clear();
+    }
     result
 }
 
 fn execute_in(
-    env: Env,
-    inst: &Instance,
+    ctx: &mut Ctx<'_>,
     c: &Callable,
     params: &[ParamConv],
     plan: &CallPlan,
     args: &[Value],
-    mem: *mut crate::call::CallMemory,
 ) -> JsResult<Value> {
+    let env = ctx.env;
+    let inst = ctx.inst;
     // SAFETY: see `execute`.
-    let stack = unsafe { (*mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
+    let stack = unsafe { (*ctx.mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
     let mut frame = CallFrame { stack, fpr_count: plan.fpr_count as u64, ..CallFrame::default() };
-    let mut ctx = Ctx::for_call(env, inst, mem);
     let mut sret = std::ptr::null_mut();
     if let RetLoc::Sret { ptr } = plan.ret {
         sret = ctx.alloc_zeroed(c.ret.size.max(1), c.ret.align.max(16))?;
@@ -193,20 +202,36 @@ fn execute_in(
         unsafe { frame.put(ptr, sret as u64) };
     }
     for (i, ((p, loc), &v)) in params.iter().zip(&plan.args).zip(args).enumerate() {
-        push_arg(&mut ctx, &mut frame, p, loc, v).map_err(|e| in_argument(e, i, &c.name))?;
+        push_arg(ctx, &mut frame, p, loc, v).map_err(|e| in_argument(e, i, &c.name))?;
     }
+    // While C runs on the call memory's stack, a callback runs JS on this thread's own stack,
+    // just below the thunk's, which it records in the frame.
+    let previous = callback::set_current_frame(&frame);
     // SAFETY: the frame was filled by the plan classified from the declared signature, and the
     // stack pointer points into the call memory's stack block.
     unsafe { invoke::invoke(c.ptr, &mut frame) };
     let saved_errno = errno();
+    callback::set_current_frame(previous);
+    // An exception thrown by a callback during the call is rethrown now (spec CB-08).
+    if let Some(r) = inst.pending_exception.borrow_mut().take() {
+        let exception = env.deref(r);
+        // SAFETY: JS thread; a reference we created.
+        unsafe { napi::sys::napi_delete_reference(env.0, r) };
+        if let Ok(v) = exception {
+            // SAFETY: JS thread, valid value.
+            unsafe { napi::sys::napi_throw(env.0, v) };
+        }
+        set_errno(saved_errno);
+        return Err(JsError::Pending);
+    }
     // Spec CALL-03: the result is converted, then outputs are copied back, then the result's
     // disposer runs (a disposable result is a pointer, so it comes back in the first register).
     ctx.dispose = c.ret.disposer.is_none();
-    let result = convert_ret(&mut ctx, &frame, plan, &c.ret, sret);
+    let result = convert_ret(ctx, &frame, plan, &c.ret, sret);
     ctx.dispose = true;
-    let result = result.and_then(|r| convert::copy_back(&mut ctx).map(|_| r));
+    let result = result.and_then(|r| convert::copy_back(ctx).map(|_| r));
     let result = match (result, c.ret.disposer.is_some()) {
-        (Ok(r), true) => convert::dispose(&mut ctx, &c.ret, frame.ret_gpr[0]).map(|_| r),
+        (Ok(r), true) => convert::dispose(ctx, &c.ret, frame.ret_gpr[0]).map(|_| r),
         (result, _) => result,
     };
     // Nothing between the C return and the next JS statement may change errno (CALL-11).

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use napi::sys::{self, napi_env, napi_ref};
 
+use super::callback::{JsHandler, Proto};
 use super::napi::{error, Env, JsResult, Value};
 use crate::call::CallMemory;
 use crate::types::{DataModel, Registry, TypeId, TypeInfo};
@@ -71,6 +72,27 @@ pub struct Instance {
     pub builtin_count: u32,
     /// `char`, `char16_t` and `char32_t`: the pointee tags of the string kinds, by width / 2.
     pub chars: [TypeId; 3],
+    /// The JS thread of this environment.
+    pub js_thread: std::thread::ThreadId,
+    /// Relay descriptions of prototypes used by callbacks.
+    pub protos: RefCell<HashMap<TypeId, Arc<Proto>>>,
+    /// The broker for calls from other threads (NULL until first needed).
+    pub broker: Cell<napi::sys::napi_threadsafe_function>,
+    /// Registered callbacks by trampoline slot.
+    pub registered: RefCell<HashMap<u32, Arc<JsHandler>>>,
+    /// An exception thrown by a callback, to rethrow when C returns (spec CB-08).
+    pub pending_exception: RefCell<Option<napi_ref>>,
+    /// Synchronous calls in progress on this thread (nested through callbacks).
+    pub call_depth: Cell<u32>,
+    /// Temporaries of callback results, kept until the outermost call returns.
+    pub callback_temps: RefCell<Vec<Box<[u64]>>>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // C may still hold pointers to this environment's trampolines: make them inert.
+        super::callback::retire_all(self);
+    }
 }
 
 impl Instance {
@@ -82,6 +104,13 @@ impl Instance {
         let chars = [char_id("char"), char_id("char16_t"), char_id("char32_t")];
         Instance {
             chars,
+            js_thread: std::thread::current().id(),
+            protos: RefCell::new(HashMap::new()),
+            broker: Cell::new(std::ptr::null_mut()),
+            registered: RefCell::new(HashMap::new()),
+            pending_exception: RefCell::new(None),
+            call_depth: Cell::new(0),
+            callback_temps: RefCell::new(Vec::new()),
             reg: RefCell::new(reg),
             config: Cell::new(Config::default()),
             memory: UnsafeCell::new(None),

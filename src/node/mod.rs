@@ -5,6 +5,7 @@
 //! through [`entry`], which fetches the arguments, runs the Rust implementation, and turns its
 //! error into a thrown JS exception (never a crash: panics are caught too).
 
+mod callback;
 mod convert;
 mod func;
 mod handles;
@@ -154,6 +155,8 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
         "address" => memory::address,
         "view" => memory::view,
         "call" => memory::call,
+        "register" => callback::register,
+        "unregister" => callback::unregister,
         "_setup" => settings::setup,
     };
     for (name, cb) in functions {

@@ -45,6 +45,26 @@ impl From<crate::types::TypeError> for JsError {
     }
 }
 
+/// Builds (without throwing) the JS error object for `err`; NULL for `Pending` or on failure.
+pub fn error_value(env: Env, err: JsError) -> Value {
+    let (msg, is_type) = match err {
+        JsError::Pending => return ptr::null_mut(),
+        JsError::Type(m) => (m, true),
+        JsError::Error(m) => (m, false),
+    };
+    let Ok(text) = env.string(&msg) else { return ptr::null_mut() };
+    let mut out = ptr::null_mut();
+    // SAFETY: JS thread, valid env and message string.
+    unsafe {
+        if is_type {
+            sys::napi_create_type_error(env.0, ptr::null_mut(), text, &mut out);
+        } else {
+            sys::napi_create_error(env.0, ptr::null_mut(), text, &mut out);
+        }
+    }
+    out
+}
+
 /// The JS type of a value, as `napi_typeof` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs, reason = "the variants are JS types")]

@@ -107,6 +107,8 @@ pub fn stats(env: Env, _args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     let obj = env.object()?;
     env.set(obj, "disposed", env.double(inst.disposed.get() as f64)?)?;
+    // Koffi 3.x's `callbacks` (spec EXT-08): trampolines in use, process-wide.
+    env.set(obj, "callbacks", env.double(crate::callback::in_use() as f64)?)?;
     Ok(obj)
 }
 
@@ -126,6 +128,8 @@ pub fn errno(env: Env, args: &Args) -> JsResult<Value> {
 pub fn reset(env: Env, _args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     inst.reg.borrow_mut().reset();
+    inst.protos.borrow_mut().clear();
+    super::callback::release_broker(inst);
     for (_, r) in inst.introspected.borrow_mut().drain() {
         // SAFETY: valid env and a reference we created.
         unsafe { ::napi::sys::napi_delete_reference(env.0, r) };

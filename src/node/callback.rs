@@ -1,0 +1,427 @@
+//! JS functions called from C (spec §11): `koffi.register`/`unregister`, transient callbacks for
+//! one call, and the handler that relays a trampoline call into JS.
+//!
+//! On the JS thread inside a Koffi call, the handler switches back to the thread's own stack
+//! (C runs on the call memory's stack) and calls the function directly. On any other thread it
+//! queues the call to the JS thread through the environment's thread-safe function (the
+//! *broker*) and blocks until JS has run and the result is stored (CB-09). An exception thrown
+//! by the function makes C receive zeros and is rethrown by the Koffi call that is running when
+//! C returns (CB-08).
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::ThreadId;
+
+use napi::sys;
+
+use super::convert::{self, Ctx};
+use super::handles::{pointer_address, pointer_value};
+use super::instance::Instance;
+use super::napi::{error, type_error, Env, JsError, JsResult, JsType, Value};
+use super::types::resolve_spec;
+use super::Args;
+use crate::abi::{self, AbiType, CallPlan, Ext, Signature};
+use crate::call::CallFrame;
+use crate::callback::{self as pool, Handler};
+use crate::types::{Detail, Primitive, TypeId, TypeInfo};
+
+/// Most transient callbacks one call may create (spec CB-01).
+pub const MAX_TRANSIENT: usize = 16;
+
+/// A prototype ready for relaying: its parameter and result types and its plan.
+pub struct Proto {
+    /// The prototype's type id (pointer values of callbacks are tagged with it).
+    pub id: TypeId,
+    params: Vec<Arc<TypeInfo>>,
+    ret: Arc<TypeInfo>,
+    ret_ext: Ext,
+    plan: CallPlan,
+}
+
+/// Builds (or fetches) the relay description of prototype `id`.
+pub fn proto(inst: &Instance, id: TypeId) -> JsResult<Arc<Proto>> {
+    if let Some(p) = inst.protos.borrow().get(&id) {
+        return Ok(p.clone());
+    }
+    let info = inst.type_info(id);
+    let Some(sig) = info.proto() else {
+        return Err(type_error(format!("Type {} is not a prototype", info.name)));
+    };
+    let reg = inst.reg.borrow();
+    let ret_ext = match abi::lower(&reg, sig.ret) {
+        AbiType::Scalar(s) => s.ext(),
+        _ => Ext::None,
+    };
+    let lowered = Signature {
+        ret: abi::lower(&reg, sig.ret),
+        params: sig.params.iter().map(|p| abi::lower(&reg, p.ty)).collect(),
+        fixed: sig.params.len(),
+        variadic: false,
+    };
+    drop(reg);
+    if sig.variadic {
+        return Err(type_error("Variadic prototypes cannot be used for callbacks"));
+    }
+    let plan = abi::native::classify(&lowered).map_err(|e| error(e.to_string()))?;
+    let p = Arc::new(Proto {
+        id,
+        params: sig.params.iter().map(|p| inst.type_info(p.ty)).collect(),
+        ret: inst.type_info(sig.ret),
+        ret_ext,
+        plan,
+    });
+    inst.protos.borrow_mut().insert(id, p.clone());
+    Ok(p)
+}
+
+/// A JS function behind a trampoline.
+pub struct JsHandler {
+    env: sys::napi_env,
+    inst: *const Instance,
+    func: sys::napi_ref,
+    this: Option<sys::napi_ref>,
+    proto: Arc<Proto>,
+    js_thread: ThreadId,
+    broker: sys::napi_threadsafe_function,
+    alive: AtomicBool,
+}
+
+// SAFETY: the napi handles are only used on the JS thread (`js_thread`); other threads only
+// read `alive`, `js_thread` and `broker`, and thread-safe functions may be called from any thread.
+unsafe impl Send for JsHandler {}
+// SAFETY: as above.
+unsafe impl Sync for JsHandler {}
+
+/// Answers calls to a trampoline whose callback is gone (spec CB-02, CB-04).
+struct Tombstone {
+    message: &'static str,
+}
+
+impl Handler for Tombstone {
+    fn invoke(&self, _frame: &mut CallFrame) {
+        // Nothing can be thrown into C: the caller gets zeros, and the mistake is reported.
+        eprintln!("koffi-rs: {}", self.message);
+    }
+}
+
+impl Handler for JsHandler {
+    fn invoke(&self, frame: &mut CallFrame) {
+        if std::thread::current().id() != self.js_thread {
+            return self.invoke_remote(frame);
+        }
+        match pool::js_stack() {
+            // C runs on the call memory's stack: JS must run on the thread's own.
+            // SAFETY: the stack below the recorded point is unused while C runs.
+            Some(sp) => unsafe { pool::run_on_stack(sp, &mut || self.run(Env(self.env), frame)) },
+            None => self.run(Env(self.env), frame),
+        }
+    }
+}
+
+/// A call queued from another thread, completed by the JS thread.
+struct Remote {
+    handler: *const JsHandler,
+    frame: *mut CallFrame,
+    done: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Remote {
+    fn finish(&self) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        *done = true;
+        self.wake.notify_all();
+    }
+}
+
+/// The broker's JS-thread side: runs a queued call. `env` is NULL when the broker is being torn
+/// down: the caller is released with zeros.
+unsafe extern "C" fn broker_call(env: sys::napi_env, _f: sys::napi_value, _ctx: *mut c_void, data: *mut c_void) {
+    // SAFETY: `data` is the Remote of a thread blocked in invoke_remote until `finish`.
+    let remote = unsafe { &*(data as *const Remote) };
+    if !env.is_null() {
+        // SAFETY: the handler is kept alive by the blocked thread's Arc; the frame by its stack.
+        unsafe { (*remote.handler).run(Env(env), &mut *remote.frame) };
+    }
+    remote.finish();
+}
+
+impl JsHandler {
+    fn invoke_remote(&self, frame: &mut CallFrame) {
+        if !self.alive.load(Ordering::Acquire) || self.broker.is_null() {
+            return;
+        }
+        let remote = Remote { handler: self, frame, done: Mutex::new(false), wake: Condvar::new() };
+        // SAFETY: the broker may be called from any thread; `remote` outlives the call below.
+        let status = unsafe {
+            sys::napi_call_threadsafe_function(
+                self.broker,
+                &remote as *const Remote as *mut c_void,
+                sys::ThreadsafeFunctionCallMode::blocking,
+            )
+        };
+        if status != sys::Status::napi_ok {
+            return;
+        }
+        let mut done = remote.done.lock().unwrap_or_else(|e| e.into_inner());
+        while !*done {
+            done = remote.wake.wait(done).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Runs the JS function for one C call, on the JS thread.
+    fn run(&self, env: Env, frame: &mut CallFrame) {
+        if !self.alive.load(Ordering::Acquire) {
+            eprintln!("koffi-rs: a callback was called after koffi.unregister()");
+            return;
+        }
+        // SAFETY: alive, so the environment (and its instance) still exists.
+        let inst = unsafe { &*self.inst };
+        // While an exception is pending, further calls return zeros without running JS (CB-08).
+        if inst.pending_exception.borrow().is_some() {
+            return;
+        }
+        let mut scope = std::ptr::null_mut();
+        // SAFETY: JS thread, valid env.
+        unsafe { sys::napi_open_handle_scope(env.0, &mut scope) };
+        if let Err(e) = self.call_js(env, inst, frame) {
+            let exception = match e {
+                JsError::Pending => {
+                    let mut v = std::ptr::null_mut();
+                    // SAFETY: JS thread, an exception is pending.
+                    unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut v) };
+                    v
+                }
+                other => super::napi::error_value(env, other),
+            };
+            if !exception.is_null() {
+                if inst.call_depth.get() > 0 {
+                    if let Ok(r) = env.reference(exception) {
+                        *inst.pending_exception.borrow_mut() = Some(r);
+                    }
+                } else {
+                    // No Koffi call to rethrow it: report it as Node reports uncaught exceptions.
+                    // SAFETY: JS thread, valid env and value.
+                    unsafe { sys::napi_fatal_exception(env.0, exception) };
+                }
+            }
+        }
+        // SAFETY: the scope opened above.
+        unsafe { sys::napi_close_handle_scope(env.0, scope) };
+    }
+
+    fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame) -> JsResult<()> {
+        let mem = inst.memory()?;
+        // Nested calls made by the JS function must put their stack arguments below the C code
+        // that called us, when that C code runs on the call memory's stack.
+        // SAFETY: JS thread; the call memory is only touched through this pointer, in turn.
+        let mark = unsafe { (*mem).mark() };
+        // SAFETY: as above.
+        unsafe { (*mem).lower_stack_pointer((frame as *mut CallFrame as usize).saturating_sub(256)) };
+        let result = self.convert_and_call(env, inst, frame, mem);
+        // SAFETY: as above.
+        unsafe { (*mem).release(mark) };
+        result
+    }
+
+    fn convert_and_call(
+        &self,
+        env: Env,
+        inst: &Instance,
+        frame: &mut CallFrame,
+        mem: *mut crate::call::CallMemory,
+    ) -> JsResult<()> {
+        let mut ctx = Ctx::for_call(env, inst, mem);
+        let mut args = smallvec::SmallVec::<[Value; 8]>::new();
+        for (info, loc) in self.proto.params.iter().zip(&self.proto.plan.args) {
+            let buf = ctx.alloc_zeroed(info.size.max(8), 16)?;
+            // SAFETY: the frame was spilled by a trampoline for this prototype.
+            unsafe { frame.load_arg(loc, buf, info.size) };
+            // SAFETY: C passed a value of this type.
+            args.push(unsafe { convert::decode(&mut ctx, buf, info)? });
+        }
+        let this = match self.this {
+            Some(r) => env.deref(r)?,
+            None => env.undefined()?,
+        };
+        let f = env.deref(self.func)?;
+        let result = env.call_function(this, f, &args)?;
+        let ret = &self.proto.ret;
+        if ret.primitive == Primitive::Void {
+            return Ok(());
+        }
+        // Temporaries of the result (strings, struct copies) must outlive this relay: they are
+        // kept until the outermost Koffi call returns (spec CB-07, §18-Q13).
+        let mut keep = Ctx::persistent(env, inst);
+        let buf = keep.alloc_zeroed(ret.size.max(8), 16)?;
+        convert::encode(&mut keep, result, ret, buf)?;
+        // SAFETY: the frame belongs to a call of this prototype; buf holds ret.size bytes.
+        unsafe { frame.store_result(&self.proto.plan.ret, buf, ret.size, self.proto.ret_ext) };
+        inst.callback_temps.borrow_mut().extend(keep.into_kept());
+        Ok(())
+    }
+}
+
+/// The environment's broker: a thread-safe function that runs queued calls on the JS thread.
+/// Created on first use, unref'd so that it never keeps the process alive (spec CB-11).
+fn broker(env: Env, inst: &Instance) -> JsResult<sys::napi_threadsafe_function> {
+    let current = inst.broker.get();
+    if !current.is_null() {
+        return Ok(current);
+    }
+    let name = env.string("koffi-rs callback")?;
+    let mut tsfn = std::ptr::null_mut();
+    super::napi::call!(
+        env,
+        napi_create_threadsafe_function(
+            env.0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            name,
+            0,
+            1,
+            std::ptr::null_mut(),
+            None,
+            std::ptr::null_mut(),
+            Some(broker_call),
+            &mut tsfn
+        )
+    );
+    super::napi::call!(env, napi_unref_threadsafe_function(env.0, tsfn));
+    inst.broker.set(tsfn);
+    Ok(tsfn)
+}
+
+/// Releases the broker (at `koffi.reset()` and environment teardown); queued calls are answered
+/// with zeros.
+pub fn release_broker(inst: &Instance) {
+    let tsfn = inst.broker.replace(std::ptr::null_mut());
+    if !tsfn.is_null() {
+        // SAFETY: a thread-safe function we created and still hold.
+        unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::abort) };
+    }
+}
+
+fn make_handler(
+    env: Env,
+    inst: &Instance,
+    func: Value,
+    this: Option<Value>,
+    proto: Arc<Proto>,
+) -> JsResult<Arc<JsHandler>> {
+    Ok(Arc::new(JsHandler {
+        env: env.0,
+        inst,
+        func: env.reference(func)?,
+        this: this.map(|t| env.reference(t)).transpose()?,
+        proto,
+        js_thread: inst.js_thread,
+        broker: broker(env, inst)?,
+        alive: AtomicBool::new(true),
+    }))
+}
+
+impl JsHandler {
+    /// Marks the handler dead and drops its JS references (JS thread only).
+    fn retire(&self) {
+        if self.alive.swap(false, Ordering::AcqRel) {
+            // SAFETY: JS thread, references we created.
+            unsafe {
+                sys::napi_delete_reference(self.env, self.func);
+                if let Some(t) = self.this {
+                    sys::napi_delete_reference(self.env, t);
+                }
+            }
+        }
+    }
+}
+
+/// The prototype of a callback type (`'P *'`, spec CB-03).
+fn callback_proto(inst: &Instance, id: TypeId) -> JsResult<Arc<Proto>> {
+    let info = inst.type_info(id);
+    match (&info.detail, info.primitive) {
+        (Detail::Pointer { to, .. }, Primitive::Callback) => proto(inst, *to),
+        (Detail::Proto(_), _) => {
+            Err(type_error(format!("Unexpected {} type, expected {} * type", info.name, info.name)))
+        }
+        _ => Err(type_error(format!("Unexpected {} type, expected callback type", info.name))),
+    }
+}
+
+/// A transient callback for one call (spec CB-01): freed by [`release_transients`].
+pub fn transient(ctx: &mut Ctx<'_>, func: Value, proto_id: TypeId) -> JsResult<u64> {
+    if ctx.transients.len() >= MAX_TRANSIENT {
+        return Err(error(format!("This call uses too many temporary callbacks (max = {MAX_TRANSIENT})")));
+    }
+    let p = proto(ctx.inst, proto_id)?;
+    let handler = make_handler(ctx.env, ctx.inst, func, None, p)?;
+    let (index, addr) = pool::register(handler.clone()).map_err(|e| error(e.to_string()))?;
+    ctx.transients.push((index, handler));
+    Ok(addr as u64)
+}
+
+/// Frees the transient callbacks of a call; later calls to them are reported (spec CB-02).
+pub fn release_transients(list: &mut smallvec::SmallVec<[(u32, Arc<JsHandler>); 2]>) {
+    for (index, handler) in list.drain(..) {
+        handler.retire();
+        let tomb: Arc<dyn Handler> =
+            Arc::new(Tombstone { message: "Cannot use non-registered callback beyond FFI call" });
+        pool::release(index, Some(tomb));
+    }
+}
+
+/// `koffi.register(fn, type)` / `koffi.register(this, fn, type)` (spec CB-03).
+pub fn register(env: Env, args: &Args) -> JsResult<Value> {
+    let inst = Instance::of(env)?;
+    let (this, func, ty) = if args.len() >= 3 && env.type_of(args.at(1))? == JsType::Function {
+        (Some(args.at(0)), args.at(1), args.at(2))
+    } else if args.len() >= 2 {
+        (None, args.at(0), args.at(1))
+    } else {
+        return Err(type_error(format!("Expected 2 or 3 arguments, got {}", args.len())));
+    };
+    if env.type_of(func)? != JsType::Function {
+        return Err(type_error(format!("Unexpected {} value for func, expected function", env.type_name(func))));
+    }
+    let (id, _) = resolve_spec(env, inst, ty)?;
+    let p = callback_proto(inst, id)?;
+    let proto_id = p.id;
+    let handler = make_handler(env, inst, func, this, p)?;
+    let (index, addr) = pool::register(handler.clone()).map_err(|e| error(e.to_string()))?;
+    inst.registered.borrow_mut().insert(index, handler);
+    pointer_value(env, inst, addr as usize as u64, proto_id)
+}
+
+/// `koffi.unregister(ptr)` (spec CB-04).
+pub fn unregister(env: Env, args: &Args) -> JsResult<Value> {
+    let inst = Instance::of(env)?;
+    let v = args.at(0);
+    if env.type_of(v)? != JsType::External {
+        return Err(type_error(format!(
+            "Unexpected {} value for callback, expected registered callback",
+            env.type_name(v)
+        )));
+    }
+    let addr = pointer_address(env, inst, v, None)?.unwrap_or(0);
+    let index = pool::index_of(addr as usize);
+    let handler = index.and_then(|i| inst.registered.borrow_mut().remove(&i));
+    match (index, handler) {
+        (Some(index), Some(handler)) => {
+            handler.retire();
+            let tomb: Arc<dyn Handler> =
+                Arc::new(Tombstone { message: "a callback was called after koffi.unregister()" });
+            pool::release(index, Some(tomb));
+            env.undefined()
+        }
+        _ => Err(error("Could not find matching registered callback")),
+    }
+}
+
+/// Retires every callback of an environment being torn down.
+pub fn retire_all(inst: &Instance) {
+    for (index, handler) in inst.registered.borrow_mut().drain() {
+        handler.alive.store(false, Ordering::Release);
+        pool::release(index, None);
+    }
+}
