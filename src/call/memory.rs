@@ -52,6 +52,7 @@ pub struct Mark {
 pub struct CallMemory {
     _stack: MmapMut,
     stack_low: usize,
+    top: usize,
     sp: usize,
     heap: MmapMut,
     heap_used: usize,
@@ -84,7 +85,15 @@ impl CallMemory {
         }
         let heap = MmapOptions::new().len(heap_size.max(page)).map_anon().map_err(map_err)?;
         let top = low + page + stack_size;
-        Ok(CallMemory { _stack: stack, stack_low: low + page, sp: top & !15, heap, heap_used: 0, spilled: Vec::new() })
+        Ok(CallMemory {
+            _stack: stack,
+            stack_low: low + page,
+            top: top & !15,
+            sp: top & !15,
+            heap,
+            heap_used: 0,
+            spilled: Vec::new(),
+        })
     }
 
     /// The current position, to release back to with [`CallMemory::release`].
@@ -101,6 +110,13 @@ impl CallMemory {
         if self.spilled.len() > mark.spilled {
             self.spilled.truncate(mark.spilled);
         }
+    }
+
+    /// Frees everything: the block set is as new (the async pool reuses block sets).
+    pub fn reset(&mut self) {
+        self.sp = self.top;
+        self.heap_used = 0;
+        self.spilled.clear();
     }
 
     /// The current top of free stack (where a nested call's arguments would go).

@@ -29,6 +29,24 @@ pub enum OutArg {
     StringBuf { arr: Value, ptr: *mut u8, width: usize, cap: usize },
 }
 
+impl OutArg {
+    /// The JS value that receives the output.
+    pub fn value(&self) -> Value {
+        match self {
+            OutArg::Array { arr, .. } | OutArg::StringBuf { arr, .. } => *arr,
+            OutArg::Object { obj, .. } | OutArg::Union { obj, .. } => *obj,
+        }
+    }
+
+    /// The same, to replace it (async calls re-resolve it from a reference).
+    pub fn value_mut(&mut self) -> &mut Value {
+        match self {
+            OutArg::Array { arr, .. } | OutArg::StringBuf { arr, .. } => arr,
+            OutArg::Object { obj, .. } | OutArg::Union { obj, .. } => obj,
+        }
+    }
+}
+
 /// State of one conversion job: a call, or an `encode`/`decode`.
 pub struct Ctx<'a> {
     /// The JS environment.

@@ -47,6 +47,13 @@ pub struct Callable {
     pub plan: Option<CallPlan>,
 }
 
+// SAFETY: `ptr` is only an address, called by whichever thread runs the call (async calls run
+// on libuv workers); everything else is immutable after construction (types are `Arc`s of
+// immutable data, the library handle is Sync).
+unsafe impl Send for Callable {}
+// SAFETY: as above.
+unsafe impl Sync for Callable {}
+
 /// Most parameters a function may have, fixed and variadic together (spec FN-12).
 pub const MAX_PARAMS: usize = 64;
 
@@ -192,18 +199,7 @@ fn execute_in(
 ) -> JsResult<Value> {
     let env = ctx.env;
     let inst = ctx.inst;
-    // SAFETY: see `execute`.
-    let stack = unsafe { (*ctx.mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
-    let mut frame = CallFrame { stack, fpr_count: plan.fpr_count as u64, ..CallFrame::default() };
-    let mut sret = std::ptr::null_mut();
-    if let RetLoc::Sret { ptr } = plan.ret {
-        sret = ctx.alloc_zeroed(c.ret.size.max(1), c.ret.align.max(16))?;
-        // SAFETY: the plan's slots lie in the frame and the reserved stack area.
-        unsafe { frame.put(ptr, sret as u64) };
-    }
-    for (i, ((p, loc), &v)) in params.iter().zip(&plan.args).zip(args).enumerate() {
-        push_arg(ctx, &mut frame, p, loc, v).map_err(|e| in_argument(e, i, &c.name))?;
-    }
+    let (mut frame, sret) = prepare(ctx, c, params, plan, args)?;
     // While C runs on the call memory's stack, a callback runs JS on this thread's own stack,
     // just below the thunk's, which it records in the frame.
     let previous = callback::set_current_frame(&frame);
@@ -224,19 +220,53 @@ fn execute_in(
         set_errno(saved_errno);
         return Err(JsError::Pending);
     }
-    // Spec CALL-03: the result is converted, then outputs are copied back, then the result's
-    // disposer runs (a disposable result is a pointer, so it comes back in the first register).
-    ctx.dispose = c.ret.disposer.is_none();
-    let result = convert_ret(ctx, &frame, plan, &c.ret, sret);
-    ctx.dispose = true;
-    let result = result.and_then(|r| convert::copy_back(ctx).map(|_| r));
-    let result = match (result, c.ret.disposer.is_some()) {
-        (Ok(r), true) => convert::dispose(ctx, &c.ret, frame.ret_gpr[0]).map(|_| r),
-        (result, _) => result,
-    };
+    let result = finish(ctx, c, plan, &frame, sret);
     // Nothing between the C return and the next JS statement may change errno (CALL-11).
     set_errno(saved_errno);
     result
+}
+
+/// Converts the arguments into a new frame whose stack arguments and temporaries live in the
+/// context's call memory; returns it with the result memory of a hidden-pointer result.
+pub(super) fn prepare(
+    ctx: &mut Ctx<'_>,
+    c: &Callable,
+    params: &[ParamConv],
+    plan: &CallPlan,
+    args: &[Value],
+) -> JsResult<(CallFrame, *mut u8)> {
+    // SAFETY: the context's call memory outlives the call.
+    let stack = unsafe { (*ctx.mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
+    let mut frame = CallFrame { stack, fpr_count: plan.fpr_count as u64, ..CallFrame::default() };
+    let mut sret = std::ptr::null_mut();
+    if let RetLoc::Sret { ptr } = plan.ret {
+        sret = ctx.alloc_zeroed(c.ret.size.max(1), c.ret.align.max(16))?;
+        // SAFETY: the plan's slots lie in the frame and the reserved stack area.
+        unsafe { frame.put(ptr, sret as u64) };
+    }
+    for (i, ((p, loc), &v)) in params.iter().zip(&plan.args).zip(args).enumerate() {
+        push_arg(ctx, &mut frame, p, loc, v).map_err(|e| in_argument(e, i, &c.name))?;
+    }
+    Ok((frame, sret))
+}
+
+/// After C returned: converts the result, copies outputs back, then runs the result's disposer
+/// (spec CALL-03; a disposable result is a pointer, so it comes back in the first register).
+pub(super) fn finish(
+    ctx: &mut Ctx<'_>,
+    c: &Callable,
+    plan: &CallPlan,
+    frame: &CallFrame,
+    sret: *mut u8,
+) -> JsResult<Value> {
+    ctx.dispose = c.ret.disposer.is_none();
+    let result = convert_ret(ctx, frame, plan, &c.ret, sret);
+    ctx.dispose = true;
+    let result = result.and_then(|r| convert::copy_back(ctx).map(|_| r));
+    match (result, c.ret.disposer.is_some()) {
+        (Ok(r), true) => convert::dispose(ctx, &c.ret, frame.ret_gpr[0]).map(|_| r),
+        (result, _) => result,
+    }
 }
 
 /// Converts one argument straight into its frame slots.

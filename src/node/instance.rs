@@ -86,6 +86,12 @@ pub struct Instance {
     pub call_depth: Cell<u32>,
     /// Temporaries of callback results, kept until the outermost call returns.
     pub callback_temps: RefCell<Vec<Box<[u64]>>>,
+    /// Idle resident block sets for async calls (spec CFG-05). Boxed: a call in flight points at
+    /// its block set while owning it, so it must not move.
+    #[allow(clippy::vec_box, reason = "the CallMemory's address must stay put while a call uses it")]
+    pub async_pool: RefCell<Vec<Box<CallMemory>>>,
+    /// Async calls running or queued (limited by `max_async_calls`, spec CALL-08).
+    pub async_running: Cell<usize>,
 }
 
 impl Drop for Instance {
@@ -111,6 +117,8 @@ impl Instance {
             pending_exception: RefCell::new(None),
             call_depth: Cell::new(0),
             callback_temps: RefCell::new(Vec::new()),
+            async_pool: RefCell::new(Vec::new()),
+            async_running: Cell::new(0),
             reg: RefCell::new(reg),
             config: Cell::new(Config::default()),
             memory: UnsafeCell::new(None),

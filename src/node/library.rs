@@ -52,10 +52,10 @@ unsafe extern "C" fn drop_handle(_env: sys::napi_env, data: *mut c_void, _hint: 
     drop(unsafe { Box::from_raw(data as *mut Arc<LibHandle>) });
 }
 
-/// Releases a boxed `Callable` attached to a function object.
+/// Releases a boxed `Arc<Callable>` attached to a function object.
 unsafe extern "C" fn drop_callable(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the Box created in `function_object`, finalised once.
-    drop(unsafe { Box::from_raw(data as *mut Callable) });
+    // SAFETY: `data` is the Box created in `callable_function`, finalised once.
+    drop(unsafe { Box::from_raw(data as *mut Arc<Callable>) });
 }
 
 /// `koffi.load(path | null, options?)` (spec LIB-01..LIB-07).
@@ -300,12 +300,31 @@ fn symbol(env: Env, lib: &Arc<LibHandle>, args: &Args) -> JsResult<Value> {
     pointer_value(env, inst, addr as usize as u64, ty)
 }
 
-/// Wraps a callable in a JS function (spec FN-15): named after the C function, with `info`.
+/// Wraps a callable in a JS function (spec FN-15): named after the C function, with `info`, and
+/// `async` unless variadic (FN-16).
 pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResult<Value> {
     let name = if callable.name.is_empty() { "<anonymous>".to_string() } else { callable.name.clone() };
     let info = callable.info_object(env, inst)?;
-    let data = Box::into_raw(Box::new(callable));
-    let f = env.function(&name, Some(call_function), data as *mut c_void)?;
+    let variadic = callable.plan.is_none();
+    let callable = Arc::new(callable);
+    let f = callable_function(env, &name, call_function, &callable)?;
+    env.set(f, "info", info)?;
+    if !variadic {
+        let a = callable_function(env, &name, call_async_function, &callable)?;
+        env.set(f, "async", a)?;
+    }
+    Ok(f)
+}
+
+/// A JS function whose data is a boxed `Arc<Callable>`, freed with the function.
+fn callable_function(
+    env: Env,
+    name: &str,
+    cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
+    callable: &Arc<Callable>,
+) -> JsResult<Value> {
+    let data = Box::into_raw(Box::new(callable.clone()));
+    let f = env.function(name, Some(cb), data as *mut c_void)?;
     super::napi::call!(
         env,
         napi_add_finalizer(
@@ -317,18 +336,34 @@ pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResul
             std::ptr::null_mut()
         )
     );
-    env.set(f, "info", info)?;
     Ok(f)
+}
+
+/// The callable behind a function made by `callable_function`.
+///
+/// # Safety
+/// `args.data` must be such a function's data.
+unsafe fn callable_of(args: &Args) -> &Arc<Callable> {
+    // SAFETY: forwarded from the caller; the Box lives as long as the function.
+    unsafe { &*(args.data as *const Arc<Callable>) }
 }
 
 unsafe extern "C" fn call_function(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by Node with a valid env and callback info.
     unsafe {
         entry(env, info, |env, args| {
-            // SAFETY: the function's data is its Box<Callable>, alive while the function is.
-            let callable = &*(args.data as *const Callable);
             let inst = Instance::of(env)?;
-            callable.call(env, inst, &args.argv)
+            callable_of(args).call(env, inst, &args.argv)
+        })
+    }
+}
+
+unsafe extern "C" fn call_async_function(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: called by Node with a valid env and callback info.
+    unsafe {
+        entry(env, info, |env, args| {
+            let inst = Instance::of(env)?;
+            super::asynccall::call_async(env, inst, callable_of(args), &args.argv)
         })
     }
 }

@@ -5,6 +5,7 @@
 //! through [`entry`], which fetches the arguments, runs the Rust implementation, and turns its
 //! error into a thrown JS exception (never a crash: panics are caught too).
 
+mod asynccall;
 mod callback;
 mod convert;
 mod func;

@@ -1,0 +1,215 @@
+//! Asynchronous calls: `fn.async(...args, callback)` (spec CALL-06..CALL-10, CFG-05).
+//!
+//! Arguments are converted on the JS thread into a memory block of the async pool (a stack and a
+//! heap block of `async_stack_size` / `async_heap_size`); the C function runs on a libuv worker
+//! on that block's stack; back on the JS thread the result is converted, outputs are copied back
+//! and the callback gets `(null, result)` or `(error)`. Every object argument (Buffers and
+//! TypedArrays included, §18-Q11) is referenced until then.
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use napi::sys;
+use smallvec::SmallVec;
+
+use super::callback::{release_transients, JsHandler};
+use super::convert::{Ctx, OutArg};
+use super::func::{errno, finish, prepare, set_errno, Callable};
+use super::instance::Instance;
+use super::napi::{error, error_value, type_error, Env, JsError, JsResult, JsType, Value};
+use crate::call::{invoke, CallFrame, CallMemory};
+
+/// One asynchronous call in flight.
+struct AsyncCall {
+    inst: *const Instance,
+    callable: Arc<Callable>,
+    mem: Option<Box<CallMemory>>,
+    frame: CallFrame,
+    sret: *mut u8,
+    /// A conversion error: reported through the callback, the C function is not called.
+    failed: Option<String>,
+    errno: i32,
+    outs: SmallVec<[OutArg; 4]>,
+    out_refs: Vec<sys::napi_ref>,
+    keep: Vec<sys::napi_ref>,
+    transients: SmallVec<[(u32, Arc<JsHandler>); 2]>,
+    callback: sys::napi_ref,
+    work: sys::napi_async_work,
+}
+
+/// Takes an idle resident block set, or maps a new one (spec CFG-05).
+fn take_memory(inst: &Instance) -> JsResult<Box<CallMemory>> {
+    if let Some(mem) = inst.async_pool.borrow_mut().pop() {
+        return Ok(mem);
+    }
+    let cfg = inst.config.get();
+    CallMemory::new(cfg.async_stack_size, cfg.async_heap_size).map(Box::new).map_err(|e| error(e.to_string()))
+}
+
+/// Keeps a block set if fewer than `resident_async_pools` are idle, else frees it.
+fn return_memory(inst: &Instance, mut mem: Box<CallMemory>) {
+    mem.reset();
+    let mut pool = inst.async_pool.borrow_mut();
+    if pool.len() < inst.config.get().resident_async_pools {
+        pool.push(mem);
+    }
+}
+
+/// `fn.async(...args, callback)`.
+pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[Value]) -> JsResult<Value> {
+    let n = callable.params.len();
+    let plan =
+        callable.plan.as_ref().ok_or_else(|| type_error("Variadic functions cannot be called asynchronously"))?;
+    if args.len() < n + 1 {
+        return Err(type_error(format!("Expected {} arguments, got {}", n + 1, args.len())));
+    }
+    let cb = args[n];
+    if env.type_of(cb)? != JsType::Function {
+        return Err(type_error(format!("Expected callback function as last argument, got {}", env.type_name(cb))));
+    }
+    if let Some(lib) = &callable.lib {
+        if !lib.is_loaded() {
+            return Err(error(format!("Cannot call '{}': its library was unloaded", callable.name)));
+        }
+    }
+    if inst.async_running.get() >= inst.config.get().max_async_calls {
+        return Err(error("Too many asynchronous calls are running"));
+    }
+    let mut mem = take_memory(inst)?;
+    let mem_ptr: *mut CallMemory = &mut *mem;
+    let mut call = Box::new(AsyncCall {
+        inst,
+        callable: callable.clone(),
+        mem: None,
+        frame: CallFrame::default(),
+        sret: std::ptr::null_mut(),
+        failed: None,
+        errno: 0,
+        outs: SmallVec::new(),
+        out_refs: Vec::new(),
+        keep: Vec::new(),
+        transients: SmallVec::new(),
+        callback: env.reference(cb)?,
+        work: std::ptr::null_mut(),
+    });
+    // Every object argument stays alive until the call completes (spec CALL-09, §18-Q11).
+    for &v in &args[..n] {
+        if matches!(env.type_of(v)?, JsType::Object | JsType::Function | JsType::External) {
+            call.keep.push(env.reference(v)?);
+        }
+    }
+    let mut ctx = Ctx::for_call(env, inst, mem_ptr);
+    match prepare(&mut ctx, callable, &callable.params, plan, &args[..n]) {
+        Ok((frame, sret)) => {
+            call.frame = frame;
+            call.sret = sret;
+        }
+        // Spec CALL-07: conversion errors reach the callback, as a plain Error.
+        Err(JsError::Pending) => {
+            let mut exc = std::ptr::null_mut();
+            // SAFETY: JS thread, an exception is pending.
+            unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut exc) };
+            let text = env.get(exc, "message").and_then(|m| env.get_string(m)).unwrap_or_default();
+            call.failed = Some(text);
+        }
+        Err(JsError::Type(m)) | Err(JsError::Error(m)) => call.failed = Some(m),
+    }
+    for out in &ctx.outs {
+        call.out_refs.push(env.reference(out.value())?);
+    }
+    call.outs = std::mem::take(&mut ctx.outs);
+    call.transients = std::mem::take(&mut ctx.transients);
+    drop(ctx);
+    call.mem = Some(mem);
+
+    let name = env.string(&callable.name)?;
+    let data = Box::into_raw(call);
+    let mut work = std::ptr::null_mut();
+    super::napi::call!(
+        env,
+        napi_create_async_work(
+            env.0,
+            std::ptr::null_mut(),
+            name,
+            Some(execute),
+            Some(complete),
+            data as *mut c_void,
+            &mut work
+        )
+    );
+    // SAFETY: `data` is ours until `complete` takes it back.
+    unsafe { (*data).work = work };
+    super::napi::call!(env, napi_queue_async_work(env.0, work));
+    inst.async_running.set(inst.async_running.get() + 1);
+    env.undefined()
+}
+
+/// On a libuv worker: the C call itself.
+unsafe extern "C" fn execute(_env: sys::napi_env, data: *mut c_void) {
+    // SAFETY: the AsyncCall queued by call_async; nothing else touches it until `complete`.
+    let call = unsafe { &mut *(data as *mut AsyncCall) };
+    if call.failed.is_none() {
+        // SAFETY: the frame was filled for this function's plan; its stack pointer lies in the
+        // call's own block, which no other call uses.
+        unsafe { invoke::invoke(call.callable.ptr, &mut call.frame) };
+        call.errno = errno();
+    }
+}
+
+/// Back on the JS thread: result, outputs, callback.
+unsafe extern "C" fn complete(env: sys::napi_env, _status: sys::napi_status, data: *mut c_void) {
+    // SAFETY: the Box leaked by call_async, completed exactly once.
+    let mut call = unsafe { Box::from_raw(data as *mut AsyncCall) };
+    let env = Env(env);
+    // SAFETY: the instance outlives every call of its environment.
+    let inst = unsafe { &*call.inst };
+    inst.async_running.set(inst.async_running.get().saturating_sub(1));
+    let outcome = finish_call(env, inst, &mut call);
+    release_transients(&mut call.transients);
+    for r in call.keep.drain(..).chain(call.out_refs.drain(..)) {
+        // SAFETY: references we created.
+        unsafe { sys::napi_delete_reference(env.0, r) };
+    }
+    if let Some(mem) = call.mem.take() {
+        return_memory(inst, mem);
+    }
+    let cb = env.deref(call.callback);
+    // SAFETY: as above.
+    unsafe {
+        sys::napi_delete_reference(env.0, call.callback);
+        sys::napi_delete_async_work(env.0, call.work);
+    }
+    let Ok(cb) = cb else { return };
+    let args: Vec<Value> = match outcome {
+        Ok(v) => vec![env.null().unwrap_or(std::ptr::null_mut()), v],
+        Err(JsError::Pending) => {
+            let mut exc = std::ptr::null_mut();
+            // SAFETY: JS thread, an exception is pending.
+            unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut exc) };
+            vec![exc]
+        }
+        Err(JsError::Type(m)) | Err(JsError::Error(m)) => vec![error_value(env, JsError::Error(m))],
+    };
+    // koffi.errno() inside the callback reports the async call's errno (spec EXT-11).
+    set_errno(call.errno);
+    let Ok(undefined) = env.undefined() else { return };
+    // An exception thrown by the callback stays pending: Node reports it as uncaught.
+    let _ = env.call_function(undefined, cb, &args);
+}
+
+fn finish_call(env: Env, inst: &Instance, call: &mut AsyncCall) -> JsResult<Value> {
+    if let Some(msg) = call.failed.take() {
+        return Err(JsError::Error(msg));
+    }
+    let plan = call.callable.plan.as_ref().ok_or_else(|| error("missing plan"))?;
+    let mem_ptr: *mut CallMemory =
+        call.mem.as_deref_mut().map(|m| m as *mut CallMemory).unwrap_or(std::ptr::null_mut());
+    let mut ctx = Ctx::for_call(env, inst, mem_ptr);
+    let mut outs = std::mem::take(&mut call.outs);
+    for (out, r) in outs.iter_mut().zip(&call.out_refs) {
+        *out.value_mut() = env.deref(*r)?;
+    }
+    ctx.outs = outs;
+    let callable = call.callable.clone();
+    finish(&mut ctx, &callable, plan, &call.frame, call.sret)
+}
