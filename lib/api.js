@@ -4,6 +4,14 @@
 
 const util = require('util');
 
+// The type names upstream's messages use for JS values.
+function typeName(v) {
+    if (v === null) return 'Null';
+    if (Array.isArray(v)) return 'Array';
+    const t = typeof v;
+    return t === 'bigint' ? 'BigInt' : t[0].toUpperCase() + t.slice(1);
+}
+
 function build(native) {
     const unionState = Symbol('koffi-rs union state');
     const classes = new WeakMap();
@@ -73,8 +81,54 @@ function build(native) {
         return lib;
     };
 
-    const api = { ...native, load, Union };
-    delete api._setup;
+    // koffi.node.PollHandle / koffi.node.poll (spec NODE-02, NODE-03): a libuv poll handle.
+    const pollEvents = (opts) => {
+        const o = opts ?? { readable: true };
+        return (o.readable ? 1 : 0) | (o.writable ? 2 : 0) | (o.disconnect ? 4 : 0);
+    };
+    class PollHandle {
+        #handle;
+        constructor(fd) {
+            if (typeof fd !== 'number')
+                throw new TypeError(`Unexpected ${typeName(fd)} value for descriptor, expected number`);
+            this.#handle = native._pollOpen(fd, this);
+        }
+        start(opts, cb) {
+            if (typeof opts === 'function' && cb === undefined)
+                [opts, cb] = [undefined, opts];
+            if (typeof cb !== 'function')
+                throw new TypeError(`Unexpected ${typeName(cb)} value for callback, expected function`);
+            if (this.#handle == null)
+                throw new Error('This poll handle is closed');
+            native._pollStart(this.#handle, pollEvents(opts), cb);
+        }
+        stop() { if (this.#handle != null) native._pollStop(this.#handle); }
+        close() {
+            if (this.#handle != null) {
+                native._pollClose(this.#handle);
+                this.#handle = null;
+            }
+        }
+        ref() { if (this.#handle != null) native._pollRef(this.#handle, true); }
+        unref() { if (this.#handle != null) native._pollRef(this.#handle, false); }
+    }
+    function poll(fd, opts, cb) {
+        if (typeof fd !== 'number')
+            throw new TypeError(`Unexpected ${typeName(fd)} value for descriptor, expected number`);
+        if (typeof opts === 'function' && cb === undefined)
+            [opts, cb] = [undefined, opts];
+        if (typeof cb !== 'function')
+            throw new TypeError(`Unexpected ${typeName(cb)} value for callback, expected function`);
+        const handle = new PollHandle(fd);
+        handle.start(opts, cb);
+        return handle;
+    }
+
+    const api = { ...native, load, Union, node: { ...native.node, poll, PollHandle } };
+    for (const key of Object.keys(api)) {
+        if (key.startsWith('_'))
+            delete api[key];
+    }
     api.handle = deprecated(native.opaque, 'The koffi.handle() function was deprecated in Koffi 2.1, use koffi.opaque() instead', 'KOFFI001');
     api.callback = deprecated(native.proto, 'The koffi.callback() function was deprecated in Koffi 2.4, use koffi.proto() instead', 'KOFFI002');
     return api;

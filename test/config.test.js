@@ -56,8 +56,7 @@ test('NODE-01 · koffi.node.env is a non-NULL pointer value', () => {
     assert.notEqual(koffi.address(koffi.node.env), 0n);
 });
 
-// node.poll and PollHandle come with the callbacks and async milestone (issue 4).
-test('NODE-02 / NODE-03 · koffi.node.poll and PollHandle', { skip: !upstream && 'not yet: issue 4 (callbacks and async)' }, () => {
+test('NODE-02 / NODE-03 · koffi.node.poll and PollHandle', () => {
     assert.equal(typeof koffi.node.poll, 'function');
     assert.equal(typeof koffi.node.PollHandle, 'function');
 });

@@ -14,6 +14,7 @@ mod instance;
 mod library;
 mod memory;
 mod napi;
+mod poll;
 mod settings;
 mod strings;
 mod types;
@@ -159,6 +160,11 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
         "register" => callback::register,
         "unregister" => callback::unregister,
         "_setup" => settings::setup,
+        "_pollOpen" => poll::open,
+        "_pollStart" => poll::start,
+        "_pollStop" => poll::stop,
+        "_pollClose" => poll::close,
+        "_pollRef" => poll::set_ref,
     };
     for (name, cb) in functions {
         let f = env.function(name, Some(cb), std::ptr::null_mut())?;
