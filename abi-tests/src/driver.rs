@@ -3,8 +3,12 @@
 use std::ffi::c_void;
 use std::fmt::Write;
 
-use koffi_rs::abi::{self, Signature};
-use koffi_rs::call::{call_bytes, CallMemory};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use koffi_rs::abi::{self, AbiType, CallPlan, Ext, Scalar, Signature};
+use koffi_rs::call::{call_bytes, CallFrame, CallMemory};
+use koffi_rs::callback::{self, Handler};
 use koffi_rs::types::{parse_type, DataModel, Detail, MemberSpec, Primitive, Registry, TypeId};
 
 use crate::desc::{Case, Ty};
@@ -18,6 +22,7 @@ extern "C" {
     static mut kffi_rec: [u8; 1 << 16];
     static mut kffi_rec_len: usize;
     static mut kffi_ret: [u8; 1 << 12];
+    static mut kffi_cb_args: [u8; 1 << 16];
 }
 
 /// Builds a description's type in the registry, as `koffi.struct`/`koffi.union`/`koffi.array`
@@ -123,7 +128,46 @@ fn whence(values: &[(String, Value)], byte: u8) -> String {
 
 struct Outcome {
     calls: usize,
+    callbacks: usize,
     failures: Vec<String>,
+}
+
+/// The Rust end of the reverse direction: checks every byte C passed to the callback and
+/// returns the result pattern.
+struct Checker {
+    plan: CallPlan,
+    args: Vec<(String, Value)>,
+    ret: Option<(Vec<u8>, Ext)>,
+    calls: AtomicUsize,
+    failures: Mutex<Vec<String>>,
+}
+
+impl Handler for Checker {
+    fn invoke(&self, frame: &mut CallFrame) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let mut report = String::new();
+        for ((name, v), loc) in self.args.iter().zip(&self.plan.args) {
+            let mut got = vec![0u8; v.bytes.len()];
+            // SAFETY: the trampoline spilled a call of this signature.
+            unsafe { frame.load_arg(loc, got.as_mut_ptr(), got.len()) };
+            for (i, g) in got.iter().enumerate() {
+                if v.meaningful[i] && *g != v.bytes[i] && report.len() < 600 {
+                    let _ = write!(
+                        report,
+                        "\n    callback {name}, {}: C passed {:#04x}, the handler read {g:#04x}",
+                        v.origin[i], v.bytes[i]
+                    );
+                }
+            }
+        }
+        if let Some((bytes, ext)) = &self.ret {
+            // SAFETY: as above; `bytes` holds the whole result.
+            unsafe { frame.store_result(&self.plan.ret, bytes.as_ptr(), bytes.len(), *ext) };
+        }
+        if !report.is_empty() {
+            self.failures.lock().unwrap_or_else(|e| e.into_inner()).push(report);
+        }
+    }
 }
 
 fn run_case(index: usize, case: &Case, layout_at: usize, mem: &mut CallMemory, out: &mut Outcome) {
@@ -234,6 +278,88 @@ fn run_case(index: usize, case: &Case, layout_at: usize, mem: &mut CallMemory, o
             out.failures.push(format!("{} {opt}:{report}\n    plan: {plan:?}", describe()));
         }
     }
+    if let Some(callers) = CALLERS[index] {
+        let ext = match &sig.ret {
+            AbiType::Scalar(sc) => sc.ext(),
+            _ => Ext::None,
+        };
+        run_callback(&describe(), callers, &plan, args, ret.map(|r| (r, ext)), mem, out);
+    }
+}
+
+/// The reverse direction: C (compiled at -O0 and -O2) calls a Rust handler through a trampoline
+/// with the case's signature; the handler checks the argument bytes and returns the pattern.
+fn run_callback(
+    describe: &str,
+    callers: [unsafe extern "C" fn(); 2],
+    plan: &CallPlan,
+    args: Vec<(String, Value)>,
+    ret: Option<(Value, Ext)>,
+    mem: &mut CallMemory,
+    out: &mut Outcome,
+) {
+    let expected_ret = ret.as_ref().map(|(v, _)| (v.bytes.clone(), v.meaningful.clone(), v.origin.clone()));
+    let packed: Vec<u8> = args.iter().flat_map(|(_, v)| v.bytes.iter().copied()).collect();
+    let checker = Arc::new(Checker {
+        plan: plan.clone(),
+        args,
+        ret: ret.map(|(v, ext)| (v.bytes, ext)),
+        calls: AtomicUsize::new(0),
+        failures: Mutex::new(Vec::new()),
+    });
+    let (slot, fnptr) = match callback::register(checker.clone()) {
+        Ok(r) => r,
+        Err(e) => return out.failures.push(format!("{describe}: {e}")),
+    };
+    let caller_sig =
+        Signature { ret: AbiType::Void, params: vec![AbiType::Scalar(Scalar::Ptr)], fixed: 1, variadic: false };
+    let caller_plan = abi::native::classify(&caller_sig).expect("void(void *) classifies");
+    for (level, f) in callers.iter().enumerate() {
+        let opt = if level == 0 { "-O0" } else { "-O2" };
+        let before = checker.calls.load(Ordering::Relaxed);
+        // SAFETY: single-threaded test; the caller reads kffi_cb_args and writes kffi_rec.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                packed.as_ptr(),
+                std::ptr::addr_of_mut!(kffi_cb_args) as *mut u8,
+                packed.len(),
+            );
+            kffi_rec_len = 0;
+        }
+        let arg = (fnptr as u64).to_le_bytes();
+        // SAFETY: the caller's real signature is void(void *).
+        let result = unsafe { call_bytes(mem, *f as *const c_void, &caller_plan, &[&arg], &mut []) };
+        out.callbacks += 1;
+        if let Err(e) = result {
+            out.failures.push(format!("{describe} callback {opt}: call failed: {e}"));
+            continue;
+        }
+        if checker.calls.load(Ordering::Relaxed) != before + 1 {
+            out.failures.push(format!("{describe} callback {opt}: the handler was not called exactly once"));
+        }
+        let mut report = String::new();
+        for f in checker.failures.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            report.push_str(&f);
+        }
+        if let Some((bytes, meaningful, origin)) = &expected_ret {
+            // SAFETY: as above; the caller recorded what the callback returned.
+            let rec = unsafe { std::slice::from_raw_parts(std::ptr::addr_of!(kffi_rec) as *const u8, kffi_rec_len) };
+            for i in 0..bytes.len() {
+                let got = rec.get(i).copied().unwrap_or(0);
+                if meaningful[i] && got != bytes[i] && report.len() < 1200 {
+                    let _ = write!(
+                        report,
+                        "\n    callback {}: the handler returned {:#04x}, C got {got:#04x}",
+                        origin[i], bytes[i]
+                    );
+                }
+            }
+        }
+        if !report.is_empty() {
+            out.failures.push(format!("{describe} callback {opt}:{report}\n    plan: {plan:?}"));
+        }
+    }
+    callback::release(slot, None);
 }
 
 #[test]
@@ -241,7 +367,7 @@ fn generated_signatures_match_c() {
     let cases: Vec<Case> = CASES.lines().map(|l| Case::parse_line(l).expect("cases.txt is well formed")).collect();
     assert_eq!(cases.len(), FUNCS.len());
     let mut mem = CallMemory::new(1 << 20, 1 << 20).expect("call memory");
-    let mut out = Outcome { calls: 0, failures: Vec::new() };
+    let mut out = Outcome { calls: 0, callbacks: 0, failures: Vec::new() };
     let mut layout_at = 0;
     for (i, case) in cases.iter().enumerate() {
         run_case(i, case, layout_at, &mut mem, &mut out);
@@ -249,10 +375,11 @@ fn generated_signatures_match_c() {
     }
     let generated = cases.iter().filter(|c| c.name.starts_with('g')).count();
     println!(
-        "abi-tests: {} signatures ({generated} generated, {} edge cases), {} calls at -O0 and -O2, {} failures",
+        "abi-tests: {} signatures ({generated} generated, {} edge cases), {} calls and {} callbacks at -O0 and -O2, {} failures",
         cases.len(),
         cases.len() - generated,
         out.calls,
+        out.callbacks,
         out.failures.len()
     );
     for f in out.failures.iter().take(20) {
