@@ -29,5 +29,6 @@ const cc = process.env.CC || 'cc';
 const ext = process.platform === 'darwin' ? '.dylib' : (process.platform === 'win32' ? '.dll' : '.so');
 for (const [src, name] of [['example/example.c', 'libexample'], ['test/native/koffitest.c', 'libkoffitest']]) {
     if (fs.existsSync(path.join(root, src)))
-        run(cc, ['-O2', '-shared', '-fPIC', '-o', path.join(out, name + ext), src]);
+        run(cc, ['-O2', '-shared', '-fPIC', ...(name === 'libkoffitest' && process.platform !== 'win32' ? ['-pthread'] : []),
+                 '-o', path.join(out, name + ext), src]);
 }

@@ -165,7 +165,7 @@ unsafe extern "C" fn complete(env: sys::napi_env, _status: sys::napi_status, dat
     let inst = unsafe { &*call.inst };
     inst.async_running.set(inst.async_running.get().saturating_sub(1));
     let outcome = finish_call(env, inst, &mut call);
-    release_transients(&mut call.transients);
+    release_transients(call.transients.drain(..));
     for r in call.keep.drain(..).chain(call.out_refs.drain(..)) {
         // SAFETY: references we created.
         unsafe { sys::napi_delete_reference(env.0, r) };

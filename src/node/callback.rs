@@ -93,15 +93,53 @@ unsafe impl Send for JsHandler {}
 // SAFETY: as above.
 unsafe impl Sync for JsHandler {}
 
-/// Answers calls to a trampoline whose callback is gone (spec CB-02, CB-04).
+/// Answers calls to a trampoline whose callback is gone (spec CB-02, CB-04): C gets zeros and,
+/// when this happens on the JS thread during a Koffi call, that call throws an Error.
 struct Tombstone {
     message: &'static str,
+    env: sys::napi_env,
+    inst: *const Instance,
+    js_thread: ThreadId,
+}
+
+// SAFETY: the napi handles are used only on `js_thread`, and only while the instance is alive
+// (checked through the live-instance registry).
+unsafe impl Send for Tombstone {}
+// SAFETY: as above.
+unsafe impl Sync for Tombstone {}
+
+impl Tombstone {
+    fn for_instance(message: &'static str, env: sys::napi_env, inst: &Instance) -> Arc<dyn Handler> {
+        Arc::new(Tombstone { message, env, inst, js_thread: inst.js_thread })
+    }
 }
 
 impl Handler for Tombstone {
     fn invoke(&self, _frame: &mut CallFrame) {
-        // Nothing can be thrown into C: the caller gets zeros, and the mistake is reported.
+        let on_js_thread = std::thread::current().id() == self.js_thread;
+        if on_js_thread && super::instance::is_live(self.inst) {
+            // SAFETY: live, and we are on its JS thread.
+            let inst = unsafe { &*self.inst };
+            if inst.call_depth.get() > 0 && inst.pending_exception.borrow().is_none() {
+                let env = Env(self.env);
+                let exception = super::napi::error_value(env, JsError::Error(self.message.into()));
+                set_pending(env, inst, exception);
+                return;
+            }
+        }
+        // Nothing can be thrown into C here: the caller gets zeros, and the mistake is reported.
         eprintln!("koffi-rs: {}", self.message);
+    }
+}
+
+/// Keeps `exception` to rethrow when C returns (spec CB-08). Primitives are thrown too, and a
+/// reference can only hold objects: the value is kept inside a one-element array.
+fn set_pending(env: Env, inst: &Instance, exception: Value) {
+    let Ok(holder) = env.array(1) else { return };
+    if env.set_element(holder, 0, exception).is_ok() {
+        if let Ok(r) = env.reference(holder) {
+            *inst.pending_exception.borrow_mut() = Some(r);
+        }
     }
 }
 
@@ -186,6 +224,10 @@ impl JsHandler {
         // SAFETY: JS thread, valid env.
         unsafe { sys::napi_open_handle_scope(env.0, &mut scope) };
         if let Err(e) = self.call_js(env, inst, frame) {
+            // C receives zeros (a zeroed struct for hidden-pointer results too).
+            let zeros = vec![0u8; self.proto.ret.size.max(8)];
+            // SAFETY: the frame belongs to a call of this prototype.
+            unsafe { frame.store_result(&self.proto.plan.ret, zeros.as_ptr(), self.proto.ret.size, Ext::None) };
             let exception = match e {
                 JsError::Pending => {
                     let mut v = std::ptr::null_mut();
@@ -197,9 +239,7 @@ impl JsHandler {
             };
             if !exception.is_null() {
                 if inst.call_depth.get() > 0 {
-                    if let Ok(r) = env.reference(exception) {
-                        *inst.pending_exception.borrow_mut() = Some(r);
-                    }
+                    set_pending(env, inst, exception);
                 } else {
                     // No Koffi call to rethrow it: report it as Node reports uncaught exceptions.
                     // SAFETY: JS thread, valid env and value.
@@ -255,7 +295,17 @@ impl JsHandler {
         // kept until the outermost Koffi call returns (spec CB-07, §18-Q13).
         let mut keep = Ctx::persistent(env, inst);
         let buf = keep.alloc_zeroed(ret.size.max(8), 16)?;
-        convert::encode(&mut keep, result, ret, buf)?;
+        if ret.primitive == Primitive::Callback && env.type_of(result)? == JsType::Function {
+            // A new transient callback, alive until the outermost Koffi call returns (CB-07).
+            let p = proto(inst, ret.target().unwrap_or(crate::types::VOID))?;
+            let handler = make_handler(env, inst, result, None, p)?;
+            let (index, addr) = pool::register(handler.clone()).map_err(|e| error(e.to_string()))?;
+            inst.callback_transients.borrow_mut().push((index, handler));
+            // SAFETY: buf holds at least 8 bytes.
+            unsafe { convert::write_addr(buf, addr as u64, ret.size) };
+        } else {
+            convert::encode(&mut keep, result, ret, buf)?;
+        }
         // SAFETY: the frame belongs to a call of this prototype; buf holds ret.size bytes.
         unsafe { frame.store_result(&self.proto.plan.ret, buf, ret.size, self.proto.ret_ext) };
         inst.callback_temps.borrow_mut().extend(keep.into_kept());
@@ -362,11 +412,12 @@ pub fn transient(ctx: &mut Ctx<'_>, func: Value, proto_id: TypeId) -> JsResult<u
 }
 
 /// Frees the transient callbacks of a call; later calls to them are reported (spec CB-02).
-pub fn release_transients(list: &mut smallvec::SmallVec<[(u32, Arc<JsHandler>); 2]>) {
-    for (index, handler) in list.drain(..) {
+pub fn release_transients(list: impl IntoIterator<Item = (u32, Arc<JsHandler>)>) {
+    for (index, handler) in list {
         handler.retire();
-        let tomb: Arc<dyn Handler> =
-            Arc::new(Tombstone { message: "Cannot use non-registered callback beyond FFI call" });
+        // SAFETY: transients are released on the JS thread while their instance lives.
+        let inst = unsafe { &*handler.inst };
+        let tomb = Tombstone::for_instance("Cannot use non-registered callback beyond FFI call", handler.env, inst);
         pool::release(index, Some(tomb));
     }
 }
@@ -409,8 +460,7 @@ pub fn unregister(env: Env, args: &Args) -> JsResult<Value> {
     match (index, handler) {
         (Some(index), Some(handler)) => {
             handler.retire();
-            let tomb: Arc<dyn Handler> =
-                Arc::new(Tombstone { message: "a callback was called after koffi.unregister()" });
+            let tomb = Tombstone::for_instance("Cannot use non-registered callback beyond FFI call", env.0, inst);
             pool::release(index, Some(tomb));
             env.undefined()
         }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::handles::{pointer_address, pointer_value, read_cast, read_type_value};
+use super::handles::{exact_pointer_address, pointer_address, pointer_value, read_cast, read_type_value};
 use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
 use super::strings;
@@ -524,6 +524,9 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
     let env = ctx.env;
     let expected = || info.name.clone();
     let t = env.type_of(v)?;
+    if info.primitive == Primitive::Callback {
+        return callback_arg(ctx, v, t, info);
+    }
     match t {
         JsType::Null | JsType::Undefined => return Ok(0),
         JsType::External => {
@@ -550,22 +553,11 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             return Ok(d as i64 as u64);
         }
         JsType::BigInt => return env.get_bigint_bits(v),
-        JsType::Function => {
-            if info.primitive != Primitive::Callback {
-                return Err(type_error(format!("Cannot pass function to type {}", expected())));
-            }
-            if ctx.mem.is_null() {
-                return Err(error("Cannot encode non-registered callback"));
-            }
-            return super::callback::transient(ctx, v, info.target().unwrap_or(VOID));
-        }
+        JsType::Function => return Err(type_error(format!("Cannot pass function to type {}", expected()))),
         JsType::Boolean | JsType::Symbol => {
             return Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), expected())));
         }
         JsType::String | JsType::Object => {}
-    }
-    if info.primitive == Primitive::Callback {
-        return Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), expected())));
     }
     if t == JsType::Object {
         if let Some((value, ty)) = read_cast(env, v)? {
@@ -640,6 +632,47 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             Ok(tmp as u64)
         }
         _ => Err(type_error(format!("Unexpected Object value, expected {}", expected()))),
+    }
+}
+
+/// Callback parameters (spec J2C-10): a JS function (a transient trampoline for this call), a
+/// pointer value tagged with the same prototype (registered callbacks, function pointers from C),
+/// a `koffi.as()` cast of any pointer value, or NULL. Nothing else: a stray number or an untyped
+/// pointer would make C jump anywhere.
+fn callback_arg(ctx: &mut Ctx<'_>, v: Value, t: JsType, info: &TypeInfo) -> JsResult<u64> {
+    let env = ctx.env;
+    let proto = info.target().unwrap_or(VOID);
+    match t {
+        JsType::Null | JsType::Undefined => Ok(0),
+        JsType::Function => {
+            if ctx.mem.is_null() {
+                return Err(error("Cannot encode non-registered callback"));
+            }
+            super::callback::transient(ctx, v, proto)
+        }
+        JsType::External => match exact_pointer_address(env, ctx.inst, v, proto)? {
+            Some(a) => Ok(a),
+            None => {
+                let tag = super::handles::pointer_tag_name(env, ctx.inst, v)?.unwrap_or_else(|| "External".into());
+                Err(type_error(format!("Unexpected {tag} value, expected {}", info.name)))
+            }
+        },
+        JsType::Object => match read_cast(env, v)? {
+            Some((value, ty)) => {
+                let Some((id, _)) = read_type_value(env, ctx.inst, ty)? else {
+                    return Err(type_error("Invalid cast marker"));
+                };
+                let cast = ctx.inst.type_info(id);
+                if env.type_of(value)? == JsType::External && cast.primitive == Primitive::Callback {
+                    // An explicit cast: any pointer value becomes this function pointer.
+                    return pointer_address(env, ctx.inst, value, None)?
+                        .ok_or_else(|| type_error(format!("Unexpected Type value, expected {}", info.name)));
+                }
+                pointer_arg(ctx, value, &cast, Direction::In)
+            }
+            None => Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), info.name))),
+        },
+        _ => Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), info.name))),
     }
 }
 

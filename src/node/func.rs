@@ -178,7 +178,7 @@ fn execute(
     inst.call_depth.set(inst.call_depth.get() + 1);
     let mut ctx = Ctx::for_call(env, inst, mem);
     let result = execute_in(&mut ctx, c, params, plan, args);
-    super::callback::release_transients(&mut ctx.transients);
+    super::callback::release_transients(ctx.transients.drain(..));
     drop(ctx);
     // SAFETY: as above.
     unsafe { (*mem).release(mark) };
@@ -186,6 +186,8 @@ fn execute(
     inst.call_depth.set(depth);
     if depth == 0 {
         inst.callback_temps.borrow_mut().clear();
+        let transients: Vec<_> = inst.callback_transients.borrow_mut().drain(..).collect();
+        super::callback::release_transients(transients);
     }
     result
 }
@@ -209,8 +211,10 @@ fn execute_in(
     let saved_errno = errno();
     callback::set_current_frame(previous);
     // An exception thrown by a callback during the call is rethrown now (spec CB-08).
-    if let Some(r) = inst.pending_exception.borrow_mut().take() {
-        let exception = env.deref(r);
+    let pending = inst.pending_exception.borrow_mut().take();
+    if let Some(r) = pending {
+        // The exception is kept as element 0 of an array (see callback::set_pending).
+        let exception = env.deref(r).and_then(|holder| env.get_element(holder, 0));
         // SAFETY: JS thread; a reference we created.
         unsafe { napi::sys::napi_delete_reference(env.0, r) };
         if let Ok(v) = exception {

@@ -92,6 +92,39 @@ pub fn pointer_address(env: Env, inst: &Instance, v: Value, expected: Option<Typ
     Ok(Some(env.external_data(v)? as usize as u64))
 }
 
+/// The address of a pointer value tagged with exactly `pointee` (callback parameters accept
+/// nothing looser: spec J2C-10).
+#[inline]
+pub fn exact_pointer_address(env: Env, inst: &Instance, v: Value, pointee: TypeId) -> JsResult<Option<u64>> {
+    if !env.has_tag(v, &pointer_tag(inst, pointee))? {
+        return Ok(None);
+    }
+    Ok(Some(env.external_data(v)? as usize as u64))
+}
+
+/// For error messages: the name of the type a pointer value is tagged with, found by trying
+/// `void` and every prototype (spec §14 names the tag). Slow, and only used on error paths.
+pub fn pointer_tag_name(env: Env, inst: &Instance, v: Value) -> JsResult<Option<String>> {
+    if env.has_tag(v, &pointer_tag(inst, VOID))? {
+        return Ok(Some("void *".into()));
+    }
+    let candidates: Vec<(TypeId, String)> = {
+        let reg = inst.reg.borrow();
+        (0..u32::MAX)
+            .map(TypeId)
+            .map_while(|id| reg.try_get(id).map(|t| (id, t)))
+            .filter(|(_, t)| t.proto().is_some())
+            .map(|(id, t)| (id, t.name.clone()))
+            .collect()
+    };
+    for (id, name) in candidates {
+        if env.has_tag(v, &pointer_tag(inst, id))? {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
 /// `koffi.as(value, type)`: a marker object holding both (spec J2C-12).
 pub fn cast_marker(env: Env, value: Value, ty: Value) -> JsResult<Value> {
     let obj = env.object()?;

@@ -86,6 +86,8 @@ pub struct Instance {
     pub call_depth: Cell<u32>,
     /// Temporaries of callback results, kept until the outermost call returns.
     pub callback_temps: RefCell<Vec<Box<[u64]>>>,
+    /// Transient callbacks returned by callbacks, released when the outermost call returns.
+    pub callback_transients: RefCell<Vec<(u32, Arc<JsHandler>)>>,
     /// Idle resident block sets for async calls (spec CFG-05). Boxed: a call in flight points at
     /// its block set while owning it, so it must not move.
     #[allow(clippy::vec_box, reason = "the CallMemory's address must stay put while a call uses it")]
@@ -94,8 +96,19 @@ pub struct Instance {
     pub async_running: Cell<usize>,
 }
 
+/// Addresses of the instances alive in this process: tombstones check it before touching one.
+static LIVE: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+/// Whether `inst` is an instance that has not been torn down.
+pub fn is_live(inst: *const Instance) -> bool {
+    LIVE.lock().map(|l| l.contains(&(inst as usize))).unwrap_or(false)
+}
+
 impl Drop for Instance {
     fn drop(&mut self) {
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|a| *a != self as *const Instance as usize);
+        }
         // C may still hold pointers to this environment's trampolines: make them inert.
         super::callback::retire_all(self);
     }
@@ -117,6 +130,7 @@ impl Instance {
             pending_exception: RefCell::new(None),
             call_depth: Cell::new(0),
             callback_temps: RefCell::new(Vec::new()),
+            callback_transients: RefCell::new(Vec::new()),
             async_pool: RefCell::new(Vec::new()),
             async_running: Cell::new(0),
             reg: RefCell::new(reg),
@@ -158,6 +172,9 @@ impl Instance {
             // SAFETY: not handed over, still ours.
             drop(unsafe { Box::from_raw(inst) });
             return Err(error("Failed to set instance data"));
+        }
+        if let Ok(mut live) = LIVE.lock() {
+            live.push(inst as usize);
         }
         // SAFETY: just installed; lives until teardown.
         Ok(unsafe { &*inst })

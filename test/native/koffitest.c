@@ -824,3 +824,399 @@ EXPORT char *kt_dup_and_len(const char *s, int *len)
     *len = (int)n;
     return copy;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Callbacks (C -> JS)                                                      */
+/* ------------------------------------------------------------------------ */
+
+#if defined(_WIN32)
+    #include <windows.h>
+#else
+    #include <pthread.h>
+    #include <time.h>
+#endif
+
+/* What the last callback invoked through the functions below returned, as seen by C (a summary
+ * for non-integer kinds): lets a test check that C received a zero result when the JS function
+ * threw, although the outer call rethrows and its own result is lost. */
+static int64_t kt_cb_last = -12345;
+EXPORT int64_t kt_cb_last_result(void) { return kt_cb_last; }
+EXPORT void kt_cb_reset_last(void) { kt_cb_last = -12345; }
+
+typedef int (*KtIntCb)(int);
+
+EXPORT int kt_cb_call_int(KtIntCb cb, int x)
+{
+    int r = cb(x);
+    kt_cb_last = r;
+    return r;
+}
+
+/* Calls cb(0) ... cb(n - 1) and sums the results */
+EXPORT int kt_cb_sum(KtIntCb cb, int n)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        total += cb(i);
+    kt_cb_last = total;
+    return total;
+}
+
+/* Returns cb() + 1000, so a zero result from a failed callback is visible as 1000 */
+EXPORT int kt_cb_plus1000(int (*cb)(void))
+{
+    int r = cb();
+    kt_cb_last = r;
+    return r + 1000;
+}
+
+/* Narrow integers and bool in both directions */
+EXPORT int kt_cb_narrow(int (*cb)(int8_t, uint8_t, int16_t, uint16_t, bool, bool))
+{
+    int r = cb(-100, 200, -30000, 60000, true, false);
+    kt_cb_last = r;
+    return r;
+}
+EXPORT int kt_cb_ret_i8(int8_t (*cb)(void)) { int r = cb(); kt_cb_last = r; return r; }
+EXPORT int kt_cb_ret_u16(uint16_t (*cb)(void)) { int r = cb(); kt_cb_last = r; return r; }
+EXPORT int kt_cb_ret_bool(bool (*cb)(int), int x) { int r = cb(x) ? 1 : 0; kt_cb_last = r; return r; }
+
+/* Floating point: the callback's result is doubled by C */
+EXPORT double kt_cb_double(double (*cb)(double, double), double a, double b)
+{
+    double r = cb(a, b);
+    kt_cb_last = (int64_t)r;
+    return r * 2;
+}
+EXPORT float kt_cb_float(float (*cb)(float, float), float a, float b)
+{
+    float r = cb(a, b);
+    kt_cb_last = (int64_t)r;
+    return r * 2;
+}
+/* Mixed float / double / int arguments: a float result converted to double */
+EXPORT double kt_cb_fdi(float (*cb)(float, double, int, float), float a, double b, int c, float d)
+{
+    return (double)cb(a, b, c, d);
+}
+
+/* 64-bit integers beyond 2^53: C passes fixed values and returns the callback's result */
+EXPORT int64_t kt_cb_i64(int64_t (*cb)(int64_t, uint64_t, int64_t, int64_t))
+{
+    int64_t r = cb(9007199254740993LL, UINT64_MAX, -5, INT64_MIN);
+    kt_cb_last = r;
+    return r;
+}
+/* The callback returns an uint64_t, reported as decimal text */
+EXPORT const char *kt_cb_u64_str(uint64_t (*cb)(void))
+{
+    static char buf[32];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)cb());
+    return buf;
+}
+
+/* Strings: C passes a UTF-8 string and NULL; the result is the callback's result */
+EXPORT int kt_cb_str_in(int (*cb)(const char *, const char *, const uint16_t *), const char *s)
+{
+    int r = cb(s, NULL, static_str16);
+    kt_cb_last = r;
+    return r;
+}
+/* The string returned by the callback is copied by C ("<null>" for NULL) */
+EXPORT const char *kt_cb_str_out(const char *(*cb)(int), int x)
+{
+    static char buf[256];
+    const char *s = cb(x);
+    kt_cb_last = s ? (int64_t)strlen(s) : -1;
+    snprintf(buf, sizeof(buf), "%s", s ? s : "<null>");
+    return buf;
+}
+
+/* Pointers: the callback receives p (as int *) and p (as void *), C returns r * 1000 + *p after
+ * the call so that writes through the pointer are visible. */
+EXPORT int kt_cb_ptr(int (*cb)(int *, void *, const KtII *), int *p)
+{
+    static const KtII s = { 31, 32 };
+    int r = cb(p, p, &s);
+    kt_cb_last = r;
+    return r * 1000 + *p;
+}
+/* The callback returns a pointer to an int: C reads it (-1 for NULL) */
+EXPORT int kt_cb_ptr_ret(int *(*cb)(int), int x)
+{
+    int *p = cb(x);
+    kt_cb_last = p ? 1 : 0;
+    return p ? *p : -1;
+}
+/* The callback returns a struct pointer (JS may return a plain object) */
+EXPORT int kt_cb_struct_ptr_ret(KtII *(*cb)(void))
+{
+    KtII *p = cb();
+    return p ? p->a * 100 + p->b : -1;
+}
+
+/* Structs by value, in and out */
+EXPORT KtII kt_cb_ii(KtII (*cb)(KtII, int), int a, int b)
+{
+    KtII s = { a, b };
+    KtII r = cb(s, a - b);
+    kt_cb_last = (int64_t)r.a * 1000 + r.b;
+    return r;
+}
+EXPORT KtDI kt_cb_di(KtDI (*cb)(KtDI, double), double d, int i)
+{
+    KtDI s = { d, i };
+    KtDI r = cb(s, d * 2);
+    kt_cb_last = (int64_t)r.d * 1000 + r.i;
+    return r;
+}
+EXPORT KtL3 kt_cb_l3(KtL3 (*cb)(int, KtL3, int), int64_t a, int64_t b, int64_t c)
+{
+    KtL3 s = { a, b, c };
+    KtL3 r = cb(7, s, 8);
+    kt_cb_last = r.a + r.b + r.c;
+    return r;
+}
+EXPORT KtBig kt_cb_big(KtBig (*cb)(KtBig, int), int seed)
+{
+    KtBig b = kt_big_make(seed);
+    KtBig r = cb(b, seed);
+    kt_cb_last = r.n;
+    return r;
+}
+EXPORT KtF3 kt_cb_f3(KtF3 (*cb)(KtF3, float), float a, float b, float c)
+{
+    KtF3 s = { a, b, c };
+    KtF3 r = cb(s, a + b + c);
+    kt_cb_last = (int64_t)(r.a + r.b + r.c);
+    return r;
+}
+
+/* Many arguments: 20 ints (1..20), and 8 ints interleaved with 10 doubles, then a float, an
+ * int64 beyond 2^53, a mixed struct and an int8 — all beyond the argument registers. */
+EXPORT int64_t kt_cb_many20(int64_t (*cb)(int, int, int, int, int, int, int, int, int, int,
+                                          int, int, int, int, int, int, int, int, int, int))
+{
+    return cb(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20);
+}
+typedef double (*KtMixCb)(int, double, int, double, int, double, int, double, int, double,
+                          int, double, int, double, int, double, double, double,
+                          float, int64_t, KtDI, int8_t);
+EXPORT double kt_cb_mix(KtMixCb cb)
+{
+    KtDI s = { 2.25, -7 };
+    return cb(1, 0.5, 2, 1.0, 3, 1.5, 4, 2.0, 5, 2.5, 6, 3.0, 7, 3.5, 8, 4.0, 4.5, 5.0,
+              1.5f, 9007199254740993LL, s, -3);
+}
+
+/* A struct holding a callback pointer, by value and by pointer */
+typedef struct { KtIntCb fn; int base; } KtCbHolder;
+EXPORT int kt_cb_holder(KtCbHolder h, int x) { return h.fn ? h.fn(x) + h.base : -1; }
+EXPORT int kt_cb_holder_ptr(const KtCbHolder *h, int x) { return h->fn ? h->fn(x) + h->base : -1; }
+static int kt_fn_triple(int x) { return x * 3; }
+EXPORT KtCbHolder kt_cb_holder_make(int base)
+{
+    KtCbHolder h = { kt_fn_triple, base };
+    return h;
+}
+
+/* A struct holding an array of callback pointers: fns[0](x) * 10000 + fns[1](x) * 100 + fns[2](x) */
+typedef struct { int n; KtIntCb fns[3]; } KtCbArray;
+EXPORT int kt_cb_array_struct(const KtCbArray *a, int x)
+{
+    int r = 0;
+    for (int i = 0; i < 3 && i < a->n; i++)
+        r = r * 100 + (a->fns[i] ? a->fns[i](x) : 99);
+    return r;
+}
+/* An array of callback pointers as a parameter: sum of fns[i](x) * (i + 1) */
+EXPORT int kt_cb_array_sum(const KtIntCb *fns, int n, int x)
+{
+    int r = 0;
+    for (int i = 0; i < n; i++)
+        r += fns[i](x) * (i + 1);
+    return r;
+}
+
+/* A callback that returns a callback, which C then calls */
+EXPORT int kt_cb_ret_cb(KtIntCb (*cb)(int), int which, int x)
+{
+    KtIntCb f = cb(which);
+    return f ? f(x) : -1;
+}
+
+/* A stored callback (registered), called later */
+static KtIntCb kt_stored_cb = NULL;
+EXPORT void kt_cb_store(KtIntCb cb) { kt_stored_cb = cb; }
+EXPORT int kt_cb_call_stored(int x)
+{
+    if (!kt_stored_cb)
+        return -1;
+    int r = kt_stored_cb(x);
+    kt_cb_last = r;
+    return r;
+}
+EXPORT int kt_cb_has_stored(void) { return kt_stored_cb != NULL; }
+
+/* Function pointers returned to JS (koffi.decode / koffi.call) */
+static int kt_fn_negate(int x) { return -x; }
+static int kt_fn_add100(int x) { return x + 100; }
+static double kt_fn_hypot2(double a, double b) { return a * a + b * b; }
+EXPORT KtIntCb kt_get_int_fn(int which)
+{
+    switch (which) {
+        case 0: return kt_fn_negate;
+        case 1: return kt_fn_add100;
+        case 2: return kt_fn_triple;
+        default: return NULL;
+    }
+}
+EXPORT double (*kt_get_double_fn(void))(double, double) { return kt_fn_hypot2; }
+/* The same function pointer through void *, and stored in exported data */
+EXPORT void *kt_get_fn_void(int which) { return (void *)kt_get_int_fn(which); }
+EXPORT KtIntCb kt_fn_table[3] = { kt_fn_negate, kt_fn_add100, kt_fn_triple };
+
+/* Recursion: C calls cb(depth) and adds one; JS calls back into C with depth - 1 */
+EXPORT int kt_cb_recurse(KtIntCb cb, int depth) { return cb(depth) + 1; }
+/* Same through doubles and a string so that deep frames hold several kinds of values */
+EXPORT double kt_cb_recurse_mixed(double (*cb)(int, double, const char *), int depth, double acc)
+{
+    char label[32];
+    snprintf(label, sizeof(label), "level-%d", depth);
+    return cb(depth, acc, label) + 0.5;
+}
+
+/* Async helpers */
+static void kt_sleep_ms_raw(int ms)
+{
+#if defined(_WIN32)
+    Sleep(ms);
+#else
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) && errno == EINTR);
+#endif
+}
+EXPORT int kt_sleep_ms(int ms) { kt_sleep_ms_raw(ms); return ms; }
+/* Sleeps, then sums the bytes (the buffer must still be alive) */
+EXPORT int64_t kt_sleep_sum_bytes(const uint8_t *p, int n, int ms)
+{
+    kt_sleep_ms_raw(ms);
+    int64_t s = 0;
+    for (int i = 0; i < n; i++)
+        s += p[i];
+    return s;
+}
+/* Sleeps, then writes through an output pointer */
+EXPORT int kt_sleep_set_int(int *out, int v, int ms) { kt_sleep_ms_raw(ms); *out = v; return v + 1; }
+/* Sets errno on the calling thread and returns -1 */
+EXPORT int kt_sleep_set_errno(int v, int ms) { kt_sleep_ms_raw(ms); errno = v; return -1; }
+
+#if !defined(_WIN32)
+
+/* Thread stress: nthreads threads each call cb(t, i) for i in [0, ncalls) and compare the result
+ * with t * 100000 + i * 3; returns the number of correct results. */
+typedef int (*KtThreadCb)(int, int);
+typedef struct { KtThreadCb cb; int t; int ncalls; int ok; } KtThreadJob;
+
+static void *kt_thread_main(void *udata)
+{
+    KtThreadJob *job = (KtThreadJob *)udata;
+    for (int i = 0; i < job->ncalls; i++) {
+        if (job->cb(job->t, i) == job->t * 100000 + i * 3)
+            job->ok++;
+    }
+    return NULL;
+}
+
+EXPORT int kt_threads_call(KtThreadCb cb, int nthreads, int ncalls)
+{
+    KtThreadJob *jobs = (KtThreadJob *)calloc((size_t)nthreads, sizeof(KtThreadJob));
+    pthread_t *threads = (pthread_t *)calloc((size_t)nthreads, sizeof(pthread_t));
+    int started = 0;
+    for (int t = 0; t < nthreads; t++) {
+        jobs[t].cb = cb;
+        jobs[t].t = t;
+        jobs[t].ncalls = ncalls;
+        if (pthread_create(&threads[t], NULL, kt_thread_main, &jobs[t]))
+            break;
+        started++;
+    }
+    int ok = 0;
+    for (int t = 0; t < started; t++) {
+        pthread_join(threads[t], NULL);
+        ok += jobs[t].ok;
+    }
+    free(jobs);
+    free(threads);
+    return ok;
+}
+
+/* Calls cb(x) once from a new thread and returns its result (joined before returning) */
+typedef struct { KtIntCb cb; int x; int r; } KtOnceJob;
+static void *kt_once_main(void *udata)
+{
+    KtOnceJob *job = (KtOnceJob *)udata;
+    job->r = job->cb(job->x);
+    return NULL;
+}
+EXPORT int kt_thread_call_once(KtIntCb cb, int x)
+{
+    KtOnceJob job = { cb, x, -1 };
+    pthread_t th;
+    if (pthread_create(&th, NULL, kt_once_main, &job))
+        return -2;
+    pthread_join(th, NULL);
+    return job.r;
+}
+
+/* A background thread started from a synchronous call: it calls cb(x) after delay_ms while the
+ * JS thread is idle; kt_bg_state() reports 0 (running) or 1 (done), kt_bg_result() joins it. */
+static pthread_t kt_bg_thread;
+static pthread_mutex_t kt_bg_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int kt_bg_done = 0;
+static KtOnceJob kt_bg_job;
+static int kt_bg_delay = 0;
+static void *kt_bg_main(void *udata)
+{
+    (void)udata;
+    kt_sleep_ms_raw(kt_bg_delay);
+    int r = kt_bg_job.cb(kt_bg_job.x);
+    pthread_mutex_lock(&kt_bg_mutex);
+    kt_bg_job.r = r;
+    kt_bg_done = 1;
+    pthread_mutex_unlock(&kt_bg_mutex);
+    return NULL;
+}
+EXPORT int kt_bg_start(KtIntCb cb, int x, int delay_ms)
+{
+    kt_bg_job.cb = cb;
+    kt_bg_job.x = x;
+    kt_bg_job.r = -1;
+    kt_bg_done = 0;
+    kt_bg_delay = delay_ms;
+    return pthread_create(&kt_bg_thread, NULL, kt_bg_main, NULL) ? -1 : 0;
+}
+EXPORT int kt_bg_state(void)
+{
+    pthread_mutex_lock(&kt_bg_mutex);
+    int done = kt_bg_done;
+    pthread_mutex_unlock(&kt_bg_mutex);
+    return done;
+}
+EXPORT int kt_bg_result(void)
+{
+    pthread_join(kt_bg_thread, NULL);
+    return kt_bg_job.r;
+}
+
+#endif
+
+/* Seventeen callback parameters (more than the 16 transient callbacks a call may create):
+ * returns sum of cb_i(x) * (i + 1) */
+EXPORT int kt_cb_sum17(KtIntCb c0, KtIntCb c1, KtIntCb c2, KtIntCb c3, KtIntCb c4, KtIntCb c5,
+                       KtIntCb c6, KtIntCb c7, KtIntCb c8, KtIntCb c9, KtIntCb c10, KtIntCb c11,
+                       KtIntCb c12, KtIntCb c13, KtIntCb c14, KtIntCb c15, KtIntCb c16, int x)
+{
+    KtIntCb fns[17] = { c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16 };
+    return kt_cb_array_sum(fns, 17, x);
+}
