@@ -1,33 +1,22 @@
 //! Running code on another stack: JS must run on the thread's own stack (V8 checks its limits),
 //! while a callback is reached from C running on the call memory's stack.
 
-use std::cell::Cell;
-
 use crate::call::CallFrame;
-
-thread_local! {
-    /// The frame of the innermost synchronous call on this thread (NULL: not in a call).
-    static CURRENT_FRAME: Cell<*const CallFrame> = const { Cell::new(std::ptr::null()) };
-}
 
 /// Bytes left untouched below the thunk's stack pointer (a red zone for its frame).
 const RED_ZONE: usize = 128;
 
-/// Records the frame of the call about to run, whose thunk will save its stack pointer in
-/// `caller_sp`; returns the previous one, to restore when the call returns (calls nest).
-pub fn set_current_frame(frame: *const CallFrame) -> *const CallFrame {
-    CURRENT_FRAME.with(|c| c.replace(frame))
-}
-
-/// Where JS may run during the current call on this thread: just below the forward thunk's
-/// stack pointer, on the thread's own stack. `None` outside a call.
-pub fn js_stack() -> Option<usize> {
-    let frame = CURRENT_FRAME.with(|c| c.get());
+/// Where JS may run while `frame`'s call is in progress: just below the forward thunk's stack
+/// pointer (which the thunk records in `caller_sp`), on the thread's own stack. `None` when the
+/// frame is NULL or its thunk has not run.
+///
+/// # Safety
+/// `frame` must be NULL or the frame of a call in progress on this thread.
+pub unsafe fn js_stack(frame: *const CallFrame) -> Option<usize> {
     if frame.is_null() {
         return None;
     }
-    // SAFETY: the frame outlives the call during which it is current; C running that call is
-    // what reaches us here.
+    // SAFETY: forwarded from the caller; the thunk wrote the field before calling C.
     let sp = unsafe { std::ptr::read_volatile(std::ptr::addr_of!((*frame).caller_sp)) } as usize;
     Some(sp).filter(|sp| *sp != 0).map(|sp| sp - RED_ZONE)
 }

@@ -139,6 +139,7 @@ fn set_pending(env: Env, inst: &Instance, exception: Value) {
     if env.set_element(holder, 0, exception).is_ok() {
         if let Ok(r) = env.reference(holder) {
             *inst.pending_exception.borrow_mut() = Some(r);
+            inst.relayed.set(true);
         }
     }
 }
@@ -148,7 +149,14 @@ impl Handler for JsHandler {
         if std::thread::current().id() != self.js_thread {
             return self.invoke_remote(frame);
         }
-        match pool::js_stack() {
+        let sp = if self.alive.load(Ordering::Acquire) {
+            // SAFETY: on the JS thread the instance lives while C can reach this live handler;
+            // its current frame is a call in progress on this thread.
+            unsafe { pool::js_stack((*self.inst).current_frame.get()) }
+        } else {
+            None
+        };
+        match sp {
             // C runs on the call memory's stack: JS must run on the thread's own.
             // SAFETY: the stack below the recorded point is unused while C runs.
             Some(sp) => unsafe { pool::run_on_stack(sp, &mut || self.run(Env(self.env), frame)) },
@@ -216,6 +224,7 @@ impl JsHandler {
         }
         // SAFETY: alive, so the environment (and its instance) still exists.
         let inst = unsafe { &*self.inst };
+        inst.relayed.set(true);
         // While an exception is pending, further calls return zeros without running JS (CB-08).
         if inst.pending_exception.borrow().is_some() {
             return;

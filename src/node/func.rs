@@ -18,7 +18,6 @@ use super::library::LibHandle;
 use super::napi::{error, type_error, Env, JsError, JsResult, Value};
 use crate::abi::{self, ArgLoc, CallPlan, RetLoc, Signature};
 use crate::call::{frame::extend, invoke, CallFrame};
-use crate::callback;
 use crate::types::{Direction, FuncSig, Param, Primitive, TypeInfo};
 
 /// One parameter, resolved at declaration.
@@ -45,6 +44,11 @@ pub struct Callable {
     pub ret: Arc<TypeInfo>,
     /// The classification, for non-variadic functions.
     pub plan: Option<CallPlan>,
+    /// The environment's instance (a function belongs to the environment that declared it),
+    /// kept here so that a call does not have to ask Node for it.
+    pub inst: *const Instance,
+    /// Whether calls take the lean path (see `is_simple`).
+    pub simple: bool,
 }
 
 // SAFETY: `ptr` is only an address, called by whichever thread runs the call (async calls run
@@ -90,7 +94,8 @@ impl Callable {
                 lower_sig(inst, &Param { ty: sig.ret, dir: Direction::In }, &sig.params, sig.params.len(), false);
             Some(classify(&lowered)?)
         };
-        Ok(Callable { name: sig.name.clone(), ptr, lib, sig, params, ret, plan })
+        let simple = plan.as_ref().is_some_and(|p| is_simple(&params, &ret, p));
+        Ok(Callable { name: sig.name.clone(), ptr, lib, sig, params, ret, plan, inst: inst as *const Instance, simple })
     }
 
     /// Calls the function with JS arguments.
@@ -176,19 +181,107 @@ fn execute(
     // SAFETY: the call memory outlives the call; nested calls mark/release in LIFO order.
     let mark = unsafe { (*mem).mark() };
     inst.call_depth.set(inst.call_depth.get() + 1);
-    let mut ctx = Ctx::for_call(env, inst, mem);
-    let result = execute_in(&mut ctx, c, params, plan, args);
-    super::callback::release_transients(ctx.transients.drain(..));
-    drop(ctx);
+    let result = if c.simple {
+        execute_simple(env, inst, c, plan, args, mem)
+    } else {
+        let mut ctx = Ctx::for_call(env, inst, mem);
+        let result = execute_in(&mut ctx, c, params, plan, args);
+        if !ctx.transients.is_empty() {
+            super::callback::release_transients(ctx.transients.drain(..));
+        }
+        result
+    };
     // SAFETY: as above.
     unsafe { (*mem).release(mark) };
     let depth = inst.call_depth.get() - 1;
     inst.call_depth.set(depth);
-    if depth == 0 {
-        inst.callback_temps.borrow_mut().clear();
-        let transients: Vec<_> = inst.callback_transients.borrow_mut().drain(..).collect();
-        super::callback::release_transients(transients);
+    if depth == 0 && inst.relayed.replace(false) {
+        end_of_relays(inst);
     }
+    result
+}
+
+/// After the outermost call during which callbacks ran: release what they left behind.
+#[cold]
+fn end_of_relays(inst: &Instance) {
+    inst.callback_temps.borrow_mut().clear();
+    let transients: Vec<_> = inst.callback_transients.borrow_mut().drain(..).collect();
+    super::callback::release_transients(transients);
+}
+
+/// Runs C with `frame`, recording it as the current call so that callbacks can find the
+/// thread's stack, and rethrows an exception a callback left pending (spec CB-08). Returns the
+/// errno C left.
+#[inline(always)]
+fn run(env: Env, inst: &Instance, c: &Callable, frame: &mut CallFrame) -> JsResult<i32> {
+    let previous = inst.current_frame.replace(frame);
+    // SAFETY: the frame was filled by the plan classified from the declared signature, and the
+    // stack pointer points into the call memory's stack block.
+    unsafe { invoke::invoke(c.ptr, frame) };
+    let saved_errno = errno();
+    inst.current_frame.set(previous);
+    if inst.relayed.get() {
+        let pending = inst.pending_exception.borrow_mut().take();
+        if let Some(r) = pending {
+            rethrow(env, r);
+            set_errno(saved_errno);
+            return Err(JsError::Pending);
+        }
+    }
+    Ok(saved_errno)
+}
+
+/// Throws the exception kept by a callback (element 0 of the referenced array).
+#[cold]
+fn rethrow(env: Env, r: napi::sys::napi_ref) {
+    let exception = env.deref(r).and_then(|holder| env.get_element(holder, 0));
+    // SAFETY: JS thread; a reference we created.
+    unsafe { napi::sys::napi_delete_reference(env.0, r) };
+    if let Ok(v) = exception {
+        // SAFETY: JS thread, valid value.
+        unsafe { napi::sys::napi_throw(env.0, v) };
+    }
+}
+
+/// The lean path, for signatures of numbers and booleans (plus pointer or string results):
+/// nothing to allocate, nothing to copy back, so no conversion context either.
+fn execute_simple(
+    env: Env,
+    inst: &Instance,
+    c: &Callable,
+    plan: &CallPlan,
+    args: &[Value],
+    mem: *mut crate::call::CallMemory,
+) -> JsResult<Value> {
+    // SAFETY: see `execute`.
+    let stack = unsafe { (*mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
+    let mut frame = CallFrame { stack, fpr_count: plan.fpr_count as u64, ..CallFrame::default() };
+    for (i, ((p, loc), &v)) in c.params.iter().zip(&plan.args).zip(args).enumerate() {
+        let prim = p.info.primitive;
+        let bits = match prim {
+            Primitive::Float64 => fast_f64(env, v).map(f64::to_bits),
+            Primitive::Float32 => fast_f64(env, v).map(|d| (d as f32).to_bits() as u64),
+            Primitive::Bool => bool_value(env, v).map(u64::from),
+            _ => fast_int_bits(env, v, p.info.size).map(|b| int_store_bits(prim, b)),
+        }
+        .map_err(|e| in_argument(e, i, &c.name))?;
+        if let ArgLoc::Moves(moves) = loc {
+            let m = &moves[0];
+            // SAFETY: the slot lies in the frame or the reserved stack area.
+            unsafe { frame.put(m.dst, extend(bits, m.len, m.ext)) };
+        }
+    }
+    let saved_errno = run(env, inst, c, &mut frame)?;
+    let result = match &plan.ret {
+        // A NULL result from a Node-API callback is `undefined`: no call needed.
+        RetLoc::Void => Ok(std::ptr::null_mut()),
+        _ => {
+            let mut ctx = Ctx::for_call(env, inst, mem);
+            convert_ret(&mut ctx, &frame, plan, &c.ret, std::ptr::null_mut())
+        }
+    };
+    // Nothing between the C return and the next JS statement may change errno (CALL-11).
+    set_errno(saved_errno);
     result
 }
 
@@ -199,35 +292,23 @@ fn execute_in(
     plan: &CallPlan,
     args: &[Value],
 ) -> JsResult<Value> {
-    let env = ctx.env;
-    let inst = ctx.inst;
     let (mut frame, sret) = prepare(ctx, c, params, plan, args)?;
-    // While C runs on the call memory's stack, a callback runs JS on this thread's own stack,
-    // just below the thunk's, which it records in the frame.
-    let previous = callback::set_current_frame(&frame);
-    // SAFETY: the frame was filled by the plan classified from the declared signature, and the
-    // stack pointer points into the call memory's stack block.
-    unsafe { invoke::invoke(c.ptr, &mut frame) };
-    let saved_errno = errno();
-    callback::set_current_frame(previous);
-    // An exception thrown by a callback during the call is rethrown now (spec CB-08).
-    let pending = inst.pending_exception.borrow_mut().take();
-    if let Some(r) = pending {
-        // The exception is kept as element 0 of an array (see callback::set_pending).
-        let exception = env.deref(r).and_then(|holder| env.get_element(holder, 0));
-        // SAFETY: JS thread; a reference we created.
-        unsafe { napi::sys::napi_delete_reference(env.0, r) };
-        if let Ok(v) = exception {
-            // SAFETY: JS thread, valid value.
-            unsafe { napi::sys::napi_throw(env.0, v) };
-        }
-        set_errno(saved_errno);
-        return Err(JsError::Pending);
-    }
+    let saved_errno = run(ctx.env, ctx.inst, c, &mut frame)?;
     let result = finish(ctx, c, plan, &frame, sret);
     // Nothing between the C return and the next JS statement may change errno (CALL-11).
     set_errno(saved_errno);
     result
+}
+
+/// Whether a signature takes the lean path: numbers and booleans in registers or stack slots,
+/// and a result that needs no temporaries or disposal.
+fn is_simple(params: &[ParamConv], ret: &TypeInfo, plan: &CallPlan) -> bool {
+    let scalar = |p: Primitive| p.is_integer() || p.is_float() || p == Primitive::Bool;
+    params.iter().all(|p| scalar(p.info.primitive))
+        && plan.args.iter().all(|l| matches!(l, ArgLoc::Moves(m) if m.len() == 1))
+        && ret.disposer.is_none()
+        && (ret.primitive == Primitive::Void || scalar(ret.primitive) || ret.primitive.is_pointer_like())
+        && !matches!(plan.ret, RetLoc::Sret { .. })
 }
 
 /// Converts the arguments into a new frame whose stack arguments and temporaries live in the
@@ -273,6 +354,42 @@ pub(super) fn finish(
     }
 }
 
+/// A JS Number as integer bits in one Node-API call when it is one (the common case); BigInts
+/// and errors take the general path. ≤ 32-bit kinds: `napi_get_value_int32` truncates and
+/// wraps modulo 2^32 and gives 0 for NaN/±∞, as spec §18-Q1 asks. 64-bit kinds: exact below
+/// 2^63 in magnitude; the saturated ends go through the double path, which wraps.
+#[inline(always)]
+fn fast_int_bits(env: Env, v: Value, size: usize) -> JsResult<u64> {
+    if size <= 4 {
+        let mut i = 0i32;
+        // SAFETY: JS thread, valid env and value.
+        if unsafe { napi::sys::napi_get_value_int32(env.0, v, &mut i) } == napi::sys::Status::napi_ok {
+            return Ok(i as i64 as u64);
+        }
+    } else {
+        let mut i = 0i64;
+        // SAFETY: as above.
+        if unsafe { napi::sys::napi_get_value_int64(env.0, v, &mut i) } == napi::sys::Status::napi_ok
+            && i != i64::MAX
+            && i != i64::MIN
+        {
+            return Ok(i as u64);
+        }
+    }
+    int_bits(env, v)
+}
+
+/// A JS Number as a double in one call; BigInts and errors take the general path.
+#[inline(always)]
+fn fast_f64(env: Env, v: Value) -> JsResult<f64> {
+    let mut d = 0.0;
+    // SAFETY: JS thread, valid env and value.
+    if unsafe { napi::sys::napi_get_value_double(env.0, v, &mut d) } == napi::sys::Status::napi_ok {
+        return Ok(d);
+    }
+    float_value(env, v)
+}
+
 /// Converts one argument straight into its frame slots.
 #[inline]
 fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &ArgLoc, v: Value) -> JsResult<()> {
@@ -280,9 +397,9 @@ fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &ArgLo
     let info = &*p.info;
     let prim = info.primitive;
     let scalar_bits = match prim {
-        _ if prim.is_integer() => Some(int_store_bits(prim, int_bits(env, v)?)),
-        Primitive::Float64 => Some(float_value(env, v)?.to_bits()),
-        Primitive::Float32 => Some((float_value(env, v)? as f32).to_bits() as u64),
+        _ if prim.is_integer() => Some(int_store_bits(prim, fast_int_bits(env, v, info.size)?)),
+        Primitive::Float64 => Some(fast_f64(env, v)?.to_bits()),
+        Primitive::Float32 => Some((fast_f64(env, v)? as f32).to_bits() as u64),
         Primitive::Bool => Some(bool_value(env, v)? as u64),
         _ if prim.is_pointer_like() => Some(pointer_arg(ctx, v, info, p.dir)?),
         _ => None,

@@ -84,6 +84,12 @@ pub struct Instance {
     pub pending_exception: RefCell<Option<napi_ref>>,
     /// Synchronous calls in progress on this thread (nested through callbacks).
     pub call_depth: Cell<u32>,
+    /// The frame of the innermost synchronous call in progress (NULL outside calls): a callback
+    /// reached during it runs JS just below that call's thunk, on the thread's own stack.
+    pub current_frame: Cell<*const crate::call::CallFrame>,
+    /// Set by a callback relayed during a call: the outermost call then releases what callbacks
+    /// left behind (result temporaries, returned transient callbacks).
+    pub relayed: Cell<bool>,
     /// Temporaries of callback results, kept until the outermost call returns.
     pub callback_temps: RefCell<Vec<Box<[u64]>>>,
     /// Transient callbacks returned by callbacks, released when the outermost call returns.
@@ -129,6 +135,8 @@ impl Instance {
             registered: RefCell::new(HashMap::new()),
             pending_exception: RefCell::new(None),
             call_depth: Cell::new(0),
+            current_frame: Cell::new(std::ptr::null()),
+            relayed: Cell::new(false),
             callback_temps: RefCell::new(Vec::new()),
             callback_transients: RefCell::new(Vec::new()),
             async_pool: RefCell::new(Vec::new()),

@@ -348,13 +348,49 @@ unsafe fn callable_of(args: &Args) -> &Arc<Callable> {
     unsafe { &*(args.data as *const Arc<Callable>) }
 }
 
+/// The call entry of every declared function: the hot path. It reads the arguments straight
+/// into a stack array and takes the instance from the callable, so that a call costs one
+/// Node-API call before conversions start.
 unsafe extern "C" fn call_function(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    // SAFETY: called by Node with a valid env and callback info.
-    unsafe {
-        entry(env, info, |env, args| {
-            let inst = Instance::of(env)?;
-            callable_of(args).call(env, inst, &args.argv)
-        })
+    let e = Env(env);
+    let mut argc = 16usize;
+    let mut argv: [Value; 16] = [std::ptr::null_mut(); 16];
+    let mut data = std::ptr::null_mut();
+    // SAFETY: called by Node with a valid env and callback info; argv holds argc values.
+    let status =
+        unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data) };
+    if status != sys::Status::napi_ok {
+        e.throw(e.failure(status));
+        return std::ptr::null_mut();
+    }
+    // SAFETY: the function's data is its Box<Arc<Callable>>, alive while the function is; the
+    // callable's instance lives as long as its environment.
+    let (callable, inst) = unsafe {
+        let callable = &*(data as *const Arc<Callable>);
+        (callable, &*callable.inst)
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if argc <= argv.len() {
+            callable.call(e, inst, &argv[..argc])
+        } else {
+            let mut more = vec![std::ptr::null_mut(); argc];
+            super::napi::call!(
+                e,
+                napi_get_cb_info(env, info, &mut argc, more.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut())
+            );
+            callable.call(e, inst, &more)
+        }
+    }));
+    match result {
+        Ok(Ok(v)) => v,
+        Ok(Err(err)) => {
+            e.throw(err);
+            std::ptr::null_mut()
+        }
+        Err(_) => {
+            e.throw(error("Internal koffi-rs error (a bug): the call was aborted"));
+            std::ptr::null_mut()
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! through [`entry`], which fetches the arguments, runs the Rust implementation, and turns its
 //! error into a thrown JS exception (never a crash: panics are caught too).
 
+mod alloc_count;
 mod asynccall;
 mod callback;
 mod convert;
@@ -181,6 +182,12 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
     let implementation = env.object()?;
     env.set(implementation, "name", env.string("koffi-rs")?)?;
     env.set(implementation, "version", env.string(env!("CARGO_PKG_VERSION"))?)?;
+    let counter = exports! { "heapAllocations" => |env, _args| env.double(alloc_count::allocations() as f64) };
+    env.set(
+        implementation,
+        "heapAllocations",
+        env.function("heapAllocations", Some(counter[0].1), std::ptr::null_mut())?,
+    )?;
     env.set(exports, "implementation", implementation)?;
     let extension = if cfg!(windows) {
         ".dll"
