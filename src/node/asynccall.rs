@@ -29,7 +29,7 @@ struct AsyncCall {
     /// A conversion error: reported through the callback, the C function is not called.
     failed: Option<String>,
     errno: i32,
-    outs: SmallVec<[OutArg; 4]>,
+    outs: SmallVec<[OutArg; 2]>,
     out_refs: Vec<sys::napi_ref>,
     keep: Vec<sys::napi_ref>,
     transients: SmallVec<[(u32, Arc<JsHandler>); 2]>,
@@ -99,11 +99,8 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
         }
     }
     let mut ctx = Ctx::for_call(env, inst, mem_ptr);
-    match prepare(&mut ctx, callable, &callable.params, plan, &args[..n]) {
-        Ok((frame, sret)) => {
-            call.frame = frame;
-            call.sret = sret;
-        }
+    match prepare(&mut ctx, &mut call.frame, callable, &callable.params, plan, &args[..n]) {
+        Ok(sret) => call.sret = sret,
         // Spec CALL-07: conversion errors reach the callback, as a plain Error.
         Err(JsError::Pending) => {
             let mut exc = std::ptr::null_mut();

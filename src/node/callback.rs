@@ -300,6 +300,17 @@ impl JsHandler {
         if ret.primitive == Primitive::Void {
             return Ok(());
         }
+        let p = ret.primitive;
+        if p.is_integer() || p.is_float() || p == Primitive::Bool {
+            // Numbers need no temporaries: straight from JS into the result registers.
+            let mut bits = [0u64; 1];
+            convert::encode(&mut ctx, result, ret, bits.as_mut_ptr() as *mut u8)?;
+            // SAFETY: the frame belongs to a call of this prototype; `bits` holds the value.
+            unsafe {
+                frame.store_result(&self.proto.plan.ret, bits.as_ptr() as *const u8, ret.size, self.proto.ret_ext)
+            };
+            return Ok(());
+        }
         // Temporaries of the result (strings, struct copies) must outlive this relay: they are
         // kept until the outermost Koffi call returns (spec CB-07, §18-Q13).
         let mut keep = Ctx::persistent(env, inst);

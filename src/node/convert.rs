@@ -56,7 +56,7 @@ pub struct Ctx<'a> {
     pub(super) mem: *mut CallMemory,
     kept: Vec<Box<[u64]>>,
     /// Output parameters to copy back.
-    pub outs: SmallVec<[OutArg; 4]>,
+    pub outs: SmallVec<[OutArg; 2]>,
     /// Whether disposable values are disposed after decoding (not for `koffi.decode`, DISP-06).
     pub dispose: bool,
     /// Transient callbacks made for this call, released when it returns (spec CB-01).
@@ -65,6 +65,7 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// A context whose temporaries live in the call memory `mem`.
+    #[inline(always)]
     pub fn for_call(env: Env, inst: &'a Instance, mem: *mut CallMemory) -> Self {
         Ctx { env, inst, mem, kept: Vec::new(), outs: SmallVec::new(), dispose: true, transients: SmallVec::new() }
     }
@@ -560,15 +561,17 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
         JsType::String | JsType::Object => {}
     }
     if t == JsType::Object {
+        // Buffers and TypedArrays first: they are the common case, and cheaper to recognise
+        // than a cast marker's tag.
+        if let Some((data, _)) = env.buffer_data(v)? {
+            return Ok(data as u64);
+        }
         if let Some((value, ty)) = read_cast(env, v)? {
             let Some((id, _)) = read_type_value(env, ctx.inst, ty)? else {
                 return Err(type_error("Invalid cast marker"));
             };
             let cast = ctx.inst.type_info(id);
             return pointer_arg(ctx, value, &cast, dir);
-        }
-        if let Some((data, _)) = env.buffer_data(v)? {
-            return Ok(data as u64);
         }
         if env.is_dataview(v)? {
             return Err(type_error(format!("Unexpected Buffer value, expected {}", expected())));
@@ -949,6 +952,9 @@ pub unsafe fn decode_elements(
 
 /// Copies output parameters back into their JS values, in parameter order (spec OUT-04).
 pub fn copy_back(ctx: &mut Ctx<'_>) -> JsResult<()> {
+    if ctx.outs.is_empty() {
+        return Ok(());
+    }
     let outs = std::mem::take(&mut ctx.outs);
     let env = ctx.env;
     for out in outs {

@@ -292,7 +292,8 @@ fn execute_in(
     plan: &CallPlan,
     args: &[Value],
 ) -> JsResult<Value> {
-    let (mut frame, sret) = prepare(ctx, c, params, plan, args)?;
+    let mut frame = CallFrame::default();
+    let sret = prepare(ctx, &mut frame, c, params, plan, args)?;
     let saved_errno = run(ctx.env, ctx.inst, c, &mut frame)?;
     let result = finish(ctx, c, plan, &frame, sret);
     // Nothing between the C return and the next JS statement may change errno (CALL-11).
@@ -313,16 +314,18 @@ fn is_simple(params: &[ParamConv], ret: &TypeInfo, plan: &CallPlan) -> bool {
 
 /// Converts the arguments into a new frame whose stack arguments and temporaries live in the
 /// context's call memory; returns it with the result memory of a hidden-pointer result.
+#[inline(always)]
 pub(super) fn prepare(
     ctx: &mut Ctx<'_>,
+    frame: &mut CallFrame,
     c: &Callable,
     params: &[ParamConv],
     plan: &CallPlan,
     args: &[Value],
-) -> JsResult<(CallFrame, *mut u8)> {
+) -> JsResult<*mut u8> {
     // SAFETY: the context's call memory outlives the call.
-    let stack = unsafe { (*ctx.mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
-    let mut frame = CallFrame { stack, fpr_count: plan.fpr_count as u64, ..CallFrame::default() };
+    frame.stack = unsafe { (*ctx.mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
+    frame.fpr_count = plan.fpr_count as u64;
     let mut sret = std::ptr::null_mut();
     if let RetLoc::Sret { ptr } = plan.ret {
         sret = ctx.alloc_zeroed(c.ret.size.max(1), c.ret.align.max(16))?;
@@ -330,9 +333,9 @@ pub(super) fn prepare(
         unsafe { frame.put(ptr, sret as u64) };
     }
     for (i, ((p, loc), &v)) in params.iter().zip(&plan.args).zip(args).enumerate() {
-        push_arg(ctx, &mut frame, p, loc, v).map_err(|e| in_argument(e, i, &c.name))?;
+        push_arg(ctx, frame, p, loc, v).map_err(|e| in_argument(e, i, &c.name))?;
     }
-    Ok((frame, sret))
+    Ok(sret)
 }
 
 /// After C returned: converts the result, copies outputs back, then runs the result's disposer
@@ -379,6 +382,21 @@ fn fast_int_bits(env: Env, v: Value, size: usize) -> JsResult<u64> {
     int_bits(env, v)
 }
 
+/// A JS string for a `char *` parameter, written straight into the heap block in one call when
+/// it fits (`None` when `v` is not a string or may not have fit: the general path decides).
+#[inline(always)]
+fn fast_utf8(ctx: &mut Ctx<'_>, v: Value) -> JsResult<Option<u64>> {
+    let Some((cursor, cap)) = ctx.in_place(1) else { return Ok(None) };
+    let mut len = 0usize;
+    // SAFETY: JS thread; `cursor` has `cap` writable bytes.
+    let status = unsafe { napi::sys::napi_get_value_string_utf8(ctx.env.0, v, cursor as *mut _, cap, &mut len) };
+    if status != napi::sys::Status::napi_ok || len + 1 >= cap {
+        return Ok(None);
+    }
+    ctx.commit(len + 1);
+    Ok(Some(cursor as u64))
+}
+
 /// A JS Number as a double in one call; BigInts and errors take the general path.
 #[inline(always)]
 fn fast_f64(env: Env, v: Value) -> JsResult<f64> {
@@ -401,6 +419,10 @@ fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &ArgLo
         Primitive::Float64 => Some(fast_f64(env, v)?.to_bits()),
         Primitive::Float32 => Some((fast_f64(env, v)? as f32).to_bits() as u64),
         Primitive::Bool => Some(bool_value(env, v)? as u64),
+        Primitive::String if p.dir == Direction::In => match fast_utf8(ctx, v)? {
+            Some(ptr) => Some(ptr),
+            None => Some(pointer_arg(ctx, v, info, p.dir)?),
+        },
         _ if prim.is_pointer_like() => Some(pointer_arg(ctx, v, info, p.dir)?),
         _ => None,
     };

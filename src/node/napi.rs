@@ -433,14 +433,15 @@ impl Env {
     /// `None` for anything else.
     #[inline]
     pub fn buffer_data(self, v: Value) -> JsResult<Option<(*mut u8, usize)>> {
-        if self.is_typedarray(v)? {
-            let (mut t, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
-            call!(
-                self,
-                napi_get_typedarray_info(self.0, v, &mut t, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
-            );
-            let elem = typed_elem_size(t);
-            return Ok(Some((data as *mut u8, len * elem)));
+        // Asking directly answers "is it a TypedArray" too (napi_invalid_arg when it is not), in
+        // one call instead of two.
+        let (mut t, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+        // SAFETY: JS thread, valid env and value.
+        let status = unsafe {
+            sys::napi_get_typedarray_info(self.0, v, &mut t, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
+        };
+        if status == sys::Status::napi_ok {
+            return Ok(Some((data as *mut u8, len * typed_elem_size(t))));
         }
         if self.is_arraybuffer(v)? {
             let (mut data, mut len) = (ptr::null_mut::<c_void>(), 0usize);
