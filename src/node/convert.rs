@@ -176,6 +176,42 @@ pub fn float_value(env: Env, v: Value) -> JsResult<f64> {
     }
 }
 
+/// A JS Number as integer bits in one Node-API call when it is one (the common case); BigInts
+/// and errors take the general path. ≤ 32-bit kinds: `napi_get_value_int32` truncates and
+/// wraps modulo 2^32 and gives 0 for NaN/±∞, as spec §18-Q1 asks. 64-bit kinds: exact below
+/// 2^63 in magnitude; the saturated ends go through the double path, which wraps.
+#[inline(always)]
+pub fn fast_int_bits(env: Env, v: Value, size: usize) -> JsResult<u64> {
+    if size <= 4 {
+        let mut i = 0i32;
+        // SAFETY: JS thread, valid env and value.
+        if unsafe { napi::sys::napi_get_value_int32(env.0, v, &mut i) } == napi::sys::Status::napi_ok {
+            return Ok(i as i64 as u64);
+        }
+    } else {
+        let mut i = 0i64;
+        // SAFETY: as above.
+        if unsafe { napi::sys::napi_get_value_int64(env.0, v, &mut i) } == napi::sys::Status::napi_ok
+            && i != i64::MAX
+            && i != i64::MIN
+        {
+            return Ok(i as u64);
+        }
+    }
+    int_bits(env, v)
+}
+
+/// A JS Number as a double in one call; BigInts and errors take the general path.
+#[inline(always)]
+pub fn fast_f64(env: Env, v: Value) -> JsResult<f64> {
+    let mut d = 0.0;
+    // SAFETY: JS thread, valid env and value.
+    if unsafe { napi::sys::napi_get_value_double(env.0, v, &mut d) } == napi::sys::Status::napi_ok {
+        return Ok(d);
+    }
+    float_value(env, v)
+}
+
 /// A JS boolean (spec PRIM-08: nothing else is accepted).
 #[inline]
 pub fn bool_value(env: Env, v: Value) -> JsResult<bool> {
@@ -235,11 +271,11 @@ pub fn encode(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> JsR
     unsafe {
         match p {
             _ if p.is_integer() => {
-                let bits = int_store_bits(p, int_bits(env, v)?).to_le_bytes();
+                let bits = int_store_bits(p, fast_int_bits(env, v, info.size)?).to_le_bytes();
                 std::ptr::copy_nonoverlapping(bits.as_ptr(), dst, info.size);
             }
-            Primitive::Float32 => (dst as *mut f32).write_unaligned(float_value(env, v)? as f32),
-            Primitive::Float64 => (dst as *mut f64).write_unaligned(float_value(env, v)?),
+            Primitive::Float32 => (dst as *mut f32).write_unaligned(fast_f64(env, v)? as f32),
+            Primitive::Float64 => (dst as *mut f64).write_unaligned(fast_f64(env, v)?),
             Primitive::Bool => *dst = bool_value(env, v)? as u8,
             Primitive::String
             | Primitive::String16
@@ -290,16 +326,21 @@ fn encode_record(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> 
             continue;
         }
         let value = env.get_named(v, &m.cname)?;
-        if matches!(env.type_of(value)?, JsType::Undefined) {
-            continue;
-        }
         let member = ctx.inst.type_info(m.ty);
         // SAFETY: the member lies inside the record.
         let at = unsafe { dst.add(m.offset) };
-        if let Some(counter) = &m.counted_by {
-            encode_counted(ctx, v, value, &member, counter, at)?;
-        } else {
-            encode(ctx, value, &member, at)?;
+        let result = match &m.counted_by {
+            Some(counter) => encode_counted(ctx, v, value, &member, counter, at),
+            None => encode(ctx, value, &member, at),
+        };
+        // A missing member stays zero (spec J2C-11). Checked only when conversion failed, so
+        // that the common case costs no extra Node-API call; nothing was written then.
+        if let Err(e) = result {
+            if env.type_of(value)? != JsType::Undefined {
+                return Err(e);
+            }
+            // SAFETY: as above.
+            unsafe { std::ptr::write_bytes(at, 0, member.size) };
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::convert::{self, bool_value, float_value, int_bits, int_store_bits, pointer_arg, Ctx};
+use super::convert::{self, bool_value, fast_f64, fast_int_bits, int_store_bits, pointer_arg, Ctx};
 use super::handles::type_value;
 use super::instance::Instance;
 use super::library::LibHandle;
@@ -357,31 +357,6 @@ pub(super) fn finish(
     }
 }
 
-/// A JS Number as integer bits in one Node-API call when it is one (the common case); BigInts
-/// and errors take the general path. ≤ 32-bit kinds: `napi_get_value_int32` truncates and
-/// wraps modulo 2^32 and gives 0 for NaN/±∞, as spec §18-Q1 asks. 64-bit kinds: exact below
-/// 2^63 in magnitude; the saturated ends go through the double path, which wraps.
-#[inline(always)]
-fn fast_int_bits(env: Env, v: Value, size: usize) -> JsResult<u64> {
-    if size <= 4 {
-        let mut i = 0i32;
-        // SAFETY: JS thread, valid env and value.
-        if unsafe { napi::sys::napi_get_value_int32(env.0, v, &mut i) } == napi::sys::Status::napi_ok {
-            return Ok(i as i64 as u64);
-        }
-    } else {
-        let mut i = 0i64;
-        // SAFETY: as above.
-        if unsafe { napi::sys::napi_get_value_int64(env.0, v, &mut i) } == napi::sys::Status::napi_ok
-            && i != i64::MAX
-            && i != i64::MIN
-        {
-            return Ok(i as u64);
-        }
-    }
-    int_bits(env, v)
-}
-
 /// A JS string for a `char *` parameter, written straight into the heap block in one call when
 /// it fits (`None` when `v` is not a string or may not have fit: the general path decides).
 #[inline(always)]
@@ -395,17 +370,6 @@ fn fast_utf8(ctx: &mut Ctx<'_>, v: Value) -> JsResult<Option<u64>> {
     }
     ctx.commit(len + 1);
     Ok(Some(cursor as u64))
-}
-
-/// A JS Number as a double in one call; BigInts and errors take the general path.
-#[inline(always)]
-fn fast_f64(env: Env, v: Value) -> JsResult<f64> {
-    let mut d = 0.0;
-    // SAFETY: JS thread, valid env and value.
-    if unsafe { napi::sys::napi_get_value_double(env.0, v, &mut d) } == napi::sys::Status::napi_ok {
-        return Ok(d);
-    }
-    float_value(env, v)
 }
 
 /// Converts one argument straight into its frame slots.
