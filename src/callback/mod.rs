@@ -24,11 +24,12 @@ pub trait Handler: Send + Sync {
 /// Dispatches one trampoline call to its handler. A slot without a handler returns zeros: the
 /// trampoline entry cleared the result registers before calling us.
 fn relay(index: u32, frame: *mut CallFrame) {
-    let Some(handler) = pool::get(index) else { return };
     // SAFETY: the trampoline passes its own stack frame, valid for the duration of this call.
     let frame = unsafe { &mut *frame };
-    // A panic must not unwind into C: the callback then returns zeros.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.invoke(frame)));
+    pool::with_handler(index, |handler| {
+        // A panic must not unwind into C: the callback then returns zeros.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.invoke(frame)));
+    });
 }
 
 /// The relay entry of `asm/x64_sysv.S`.

@@ -6,7 +6,8 @@
 
 use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::Handler;
 
@@ -25,30 +26,69 @@ impl std::fmt::Display for PoolError {
 
 impl std::error::Error for PoolError {}
 
-struct Pool {
-    slots: Vec<Option<Arc<dyn Handler>>>,
+/// Slot allocation state, touched only by `register` and `release`.
+struct Slots {
     live: Vec<bool>,
     free: VecDeque<u32>,
     in_use: usize,
+    /// Handlers replaced while a relay may still be running them: freed once none is.
+    graveyard: Vec<HandlerPtr>,
 }
 
-static POOL: RwLock<Option<Pool>> = RwLock::new(None);
+/// A leaked `Box<Arc<dyn Handler>>`, as stored in a slot.
+struct HandlerPtr(*mut Arc<dyn Handler>);
 
-fn with_pool<R>(f: impl FnOnce(&mut Pool) -> R) -> R {
-    let mut guard = POOL.write().unwrap_or_else(|e| e.into_inner());
-    let pool = guard.get_or_insert_with(|| Pool {
-        slots: (0..POOL_SIZE).map(|_| None).collect(),
+// SAFETY: the pointee is an `Arc<dyn Handler>`, which is Send + Sync.
+unsafe impl Send for HandlerPtr {}
+
+static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
+
+/// The handler of each trampoline, read without a lock by the relay (a hot path: a lock here
+/// costed more than the rest of a callback).
+static HANDLERS: [AtomicPtr<Arc<dyn Handler>>; POOL_SIZE] = [const { AtomicPtr::new(std::ptr::null_mut()) }; POOL_SIZE];
+
+/// Relays running now, on any thread. A handler replaced in its slot is freed only when this is
+/// zero: a relay that loaded the old pointer before the swap is then done with it.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+fn with_slots<R>(f: impl FnOnce(&mut Slots) -> R) -> R {
+    let mut guard = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+    let slots = guard.get_or_insert_with(|| Slots {
         live: vec![false; POOL_SIZE],
         free: (0..POOL_SIZE as u32).collect(),
         in_use: 0,
+        graveyard: Vec::new(),
     });
-    f(pool)
+    f(slots)
 }
 
-/// The handler of slot `index`, if any (live or tombstone).
-pub(super) fn get(index: u32) -> Option<Arc<dyn Handler>> {
-    let guard = POOL.read().unwrap_or_else(|e| e.into_inner());
-    guard.as_ref()?.slots.get(index as usize)?.clone()
+/// Runs `f` with the handler of slot `index` (live or tombstone), if any.
+pub(super) fn with_handler(index: u32, f: impl FnOnce(&dyn Handler)) {
+    let Some(slot) = HANDLERS.get(index as usize) else { return };
+    // Sequentially consistent with the swap and the check in `put`: either `put` sees this relay
+    // in flight and keeps the old handler alive, or this load sees the new pointer.
+    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+    let p = slot.load(Ordering::SeqCst);
+    if !p.is_null() {
+        // SAFETY: a pointer from `put`, not freed while this relay is in flight.
+        f(unsafe { &**p });
+    }
+    IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Stores a handler in a slot (NULL for none) and retires the previous one.
+fn put(slots: &mut Slots, index: u32, handler: Option<Arc<dyn Handler>>) {
+    let new = handler.map(|h| Box::into_raw(Box::new(h))).unwrap_or(std::ptr::null_mut());
+    let old = HANDLERS[index as usize].swap(new, Ordering::SeqCst);
+    if !old.is_null() {
+        slots.graveyard.push(HandlerPtr(old));
+    }
+    if IN_FLIGHT.load(Ordering::SeqCst) == 0 {
+        for HandlerPtr(p) in slots.graveyard.drain(..) {
+            // SAFETY: swapped out of its slot, and no relay is running: nobody can hold it.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
 }
 
 /// Takes a free slot for `handler`: its index and the C function pointer that reaches it.
@@ -56,11 +96,11 @@ pub fn register(handler: Arc<dyn Handler>) -> Result<(u32, *const c_void), PoolE
     if !trampolines_linked() {
         return Err(PoolError);
     }
-    with_pool(|pool| {
-        let index = pool.free.pop_front().ok_or(PoolError)?;
-        pool.slots[index as usize] = Some(handler);
-        pool.live[index as usize] = true;
-        pool.in_use += 1;
+    with_slots(|slots| {
+        let index = slots.free.pop_front().ok_or(PoolError)?;
+        put(slots, index, Some(handler));
+        slots.live[index as usize] = true;
+        slots.in_use += 1;
         Ok((index, address(index)))
     })
 }
@@ -68,34 +108,34 @@ pub fn register(handler: Arc<dyn Handler>) -> Result<(u32, *const c_void), PoolE
 /// Frees slot `index`, leaving `tombstone` to answer late calls (spec CB-02). Returns false if
 /// the slot was not in use.
 pub fn release(index: u32, tombstone: Option<Arc<dyn Handler>>) -> bool {
-    with_pool(|pool| {
+    with_slots(|slots| {
         let i = index as usize;
-        if i >= POOL_SIZE || !pool.live[i] {
+        if i >= POOL_SIZE || !slots.live[i] {
             return false;
         }
-        pool.live[i] = false;
-        pool.slots[i] = tombstone;
-        pool.in_use -= 1;
-        pool.free.push_back(index);
+        slots.live[i] = false;
+        put(slots, index, tombstone);
+        slots.in_use -= 1;
+        slots.free.push_back(index);
         true
     })
 }
 
 /// Replaces the handler of a slot in use (returns false if it is not in use).
 pub fn replace(index: u32, handler: Arc<dyn Handler>) -> bool {
-    with_pool(|pool| {
+    with_slots(|slots| {
         let i = index as usize;
-        if i >= POOL_SIZE || !pool.live[i] {
+        if i >= POOL_SIZE || !slots.live[i] {
             return false;
         }
-        pool.slots[i] = Some(handler);
+        put(slots, index, Some(handler));
         true
     })
 }
 
 /// Slots in use (`stats().callbacks`).
 pub fn in_use() -> usize {
-    with_pool(|pool| pool.in_use)
+    with_slots(|slots| slots.in_use)
 }
 
 #[cfg(all(kffi_asm, target_arch = "x86_64", not(windows)))]

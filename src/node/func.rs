@@ -275,10 +275,14 @@ fn execute_simple(
     let result = match &plan.ret {
         // A NULL result from a Node-API callback is `undefined`: no call needed.
         RetLoc::Void => Ok(std::ptr::null_mut()),
-        _ => {
-            let mut ctx = Ctx::for_call(env, inst, mem);
-            convert_ret(&mut ctx, &frame, plan, &c.ret, std::ptr::null_mut())
-        }
+        RetLoc::Regs(moves) => match scalar_ret(env, &frame, moves, &c.ret) {
+            Some(v) => v,
+            None => {
+                let mut ctx = Ctx::for_call(env, inst, mem);
+                convert_ret(&mut ctx, &frame, plan, &c.ret, std::ptr::null_mut())
+            }
+        },
+        RetLoc::Sret { .. } => Err(error("internal: hidden-pointer results never take the lean path")),
     };
     // Nothing between the C return and the next JS statement may change errno (CALL-11).
     set_errno(saved_errno);
@@ -422,6 +426,31 @@ fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &ArgLo
 }
 
 /// Converts the result registers (or the sret memory) to JS.
+/// A scalar result (number or boolean in one register) converted straight from the register,
+/// without a conversion context; `None` for everything else.
+#[inline(always)]
+fn scalar_ret(env: Env, frame: &CallFrame, moves: &[abi::RetMove], ret: &TypeInfo) -> Option<JsResult<Value>> {
+    if moves.len() != 1 || ret.size > 8 {
+        return None;
+    }
+    let bits = frame.ret(moves[0].reg);
+    let prim = ret.primitive;
+    Some(match prim {
+        // Only the low byte of a returned bool is defined, and only its low bit counts (spec
+        // ABI-01, PRIM-09).
+        Primitive::Bool => env.boolean(bits & 1 != 0),
+        Primitive::Float64 => env.double(f64::from_bits(bits)),
+        Primitive::Float32 => env.double(f32::from_bits(bits as u32) as f64),
+        _ => match prim.int_width() {
+            Some((w, signed, false)) => {
+                let ext = if signed { abi::Ext::Sign } else { abi::Ext::Zero };
+                convert::int_to_js(env, extend(bits, w as u32, ext), w, signed)
+            }
+            _ => return None,
+        },
+    })
+}
+
 fn convert_ret(
     ctx: &mut Ctx<'_>,
     frame: &CallFrame,
@@ -430,7 +459,6 @@ fn convert_ret(
     sret: *mut u8,
 ) -> JsResult<Value> {
     let env = ctx.env;
-    let prim = ret.primitive;
     match &plan.ret {
         RetLoc::Void => env.undefined(),
         RetLoc::Sret { .. } => {
@@ -438,23 +466,8 @@ fn convert_ret(
             unsafe { convert::decode(ctx, sret, ret) }
         }
         RetLoc::Regs(moves) => {
-            if moves.len() == 1 && ret.size <= 8 {
-                let bits = frame.ret(moves[0].reg);
-                // Only the low byte of a returned bool is defined, and only its low bit counts
-                // (spec ABI-01, PRIM-09).
-                if prim == Primitive::Bool {
-                    return env.boolean(bits & 1 != 0);
-                }
-                if prim == Primitive::Float64 {
-                    return env.double(f64::from_bits(bits));
-                }
-                if prim == Primitive::Float32 {
-                    return env.double(f32::from_bits(bits as u32) as f64);
-                }
-                if let Some((w, signed, false)) = prim.int_width() {
-                    let ext = if signed { abi::Ext::Sign } else { abi::Ext::Zero };
-                    return convert::int_to_js(env, extend(bits, w as u32, ext), w, signed);
-                }
+            if let Some(v) = scalar_ret(env, frame, moves, ret) {
+                return v;
             }
             let mut buf = [0u8; 32];
             // SAFETY: register results are at most 16 bytes.
