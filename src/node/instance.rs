@@ -215,10 +215,14 @@ impl Instance {
     /// The call memory as a raw pointer. Calls nest (a getter or callback may call C again
     /// while a call is being prepared), so callers never hold a `&mut` across JS code: they
     /// take short-lived references through this pointer.
-    #[inline]
+    #[inline(always)]
     pub fn memory(&self) -> JsResult<*mut CallMemory> {
+        // SAFETY: JS thread only; the Box gives a stable address and no reference is live.
+        if let Some(m) = unsafe { (*self.memory.get()).as_deref_mut() } {
+            return Ok(m as *mut CallMemory);
+        }
         self.ensure_memory()?;
-        // SAFETY: initialised above; the Box gives a stable address.
+        // SAFETY: initialised just above.
         Ok(unsafe { (*self.memory.get()).as_deref_mut().map(|m| m as *mut CallMemory).unwrap_or(std::ptr::null_mut()) })
     }
 

@@ -307,7 +307,7 @@ pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResul
     let info = callable.info_object(env, inst)?;
     let variadic = callable.plan.is_none();
     let callable = Arc::new(callable);
-    let f = callable_function(env, &name, call_function, &callable)?;
+    let f = callable_function(env, &name, call_entry(callable.params.len(), variadic), &callable)?;
     env.set(f, "info", info)?;
     if !variadic {
         let a = callable_function(env, &name, call_async_function, &callable)?;
@@ -348,15 +348,19 @@ unsafe fn callable_of(args: &Args) -> &Arc<Callable> {
     unsafe { &*(args.data as *const Arc<Callable>) }
 }
 
-/// The call entry of every declared function: the hot path. It reads the arguments straight
-/// into a stack array and takes the instance from the callable, so that a call costs one
-/// Node-API call before conversions start.
-unsafe extern "C" fn call_function(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+/// The call entry of a declared function with up to `N` parameters: the hot path. It reads
+/// the arguments straight into a stack array sized for the function (Node-API fills every slot
+/// it is given, so a smaller array is a cheaper call), and takes the instance from the
+/// callable, so that a call costs one Node-API call before conversions start.
+unsafe extern "C" fn call_function<const N: usize>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     let e = Env(env);
-    let mut argc = 16usize;
-    let mut argv: [Value; 16] = [std::ptr::null_mut(); 16];
+    let mut argc = N;
+    let mut argv: [Value; N] = [std::ptr::null_mut(); N];
     let mut data = std::ptr::null_mut();
-    // SAFETY: called by Node with a valid env and callback info; argv holds argc values.
+    // SAFETY: called by Node with a valid env and callback info; argv holds N values.
     let status =
         unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data) };
     if status != sys::Status::napi_ok {
@@ -370,8 +374,11 @@ unsafe extern "C" fn call_function(env: sys::napi_env, info: sys::napi_callback_
         (callable, &*callable.inst)
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        if argc <= argv.len() {
+        if argc <= N {
             callable.call(e, inst, &argv[..argc])
+        } else if callable.plan.is_some() && callable.params.len() <= N {
+            // Extra arguments to a fixed function are ignored (spec CALL-02).
+            callable.call(e, inst, &argv)
         } else {
             let mut more = vec![std::ptr::null_mut(); argc];
             super::napi::call!(
@@ -391,6 +398,22 @@ unsafe extern "C" fn call_function(env: sys::napi_env, info: sys::napi_callback_
             e.throw(error("Internal koffi-rs error (a bug): the call was aborted"));
             std::ptr::null_mut()
         }
+    }
+}
+
+/// The call entry for a function of `params` fixed parameters (variadic ones take the widest).
+fn call_entry(
+    params: usize,
+    variadic: bool,
+) -> unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value {
+    match (variadic, params) {
+        (false, 0) => call_function::<0>,
+        (false, 1) => call_function::<1>,
+        (false, 2) => call_function::<2>,
+        (false, 3) => call_function::<3>,
+        (false, 4) => call_function::<4>,
+        (false, 5..=8) => call_function::<8>,
+        _ => call_function::<16>,
     }
 }
 
