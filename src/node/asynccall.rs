@@ -16,7 +16,7 @@ use super::callback::{release_transients, JsHandler};
 use super::convert::{Ctx, OutArg};
 use super::func::{errno, finish, prepare, set_errno, Callable};
 use super::instance::Instance;
-use super::napi::{error, error_value, type_error, Env, JsError, JsResult, JsType, Value};
+use super::napi::{error, error_value, type_error, Env, ErrorKind, JsError, JsResult, JsType, Value};
 use crate::call::{invoke, CallFrame, CallMemory};
 
 /// One asynchronous call in flight.
@@ -99,17 +99,17 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
         }
     }
     let mut ctx = Ctx::for_call(env, inst, mem_ptr);
-    match prepare(&mut ctx, &mut call.frame, callable, &callable.params, plan, &args[..n]) {
+    match prepare(&mut ctx, &mut call.frame, callable, &callable.params, plan, &args[..n]).map_err(JsError::kind) {
         Ok(sret) => call.sret = sret,
         // Spec CALL-07: conversion errors reach the callback, as a plain Error.
-        Err(JsError::Pending) => {
+        Err(ErrorKind::Pending) => {
             let mut exc = std::ptr::null_mut();
             // SAFETY: JS thread, an exception is pending.
             unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut exc) };
             let text = env.get(exc, "message").and_then(|m| env.get_string(m)).unwrap_or_default();
             call.failed = Some(text);
         }
-        Err(JsError::Type(m)) | Err(JsError::Error(m)) => call.failed = Some(m),
+        Err(ErrorKind::Type(m)) | Err(ErrorKind::Error(m)) => call.failed = Some(m),
     }
     for out in &ctx.outs {
         call.out_refs.push(env.reference(out.value())?);
@@ -177,15 +177,15 @@ unsafe extern "C" fn complete(env: sys::napi_env, _status: sys::napi_status, dat
         sys::napi_delete_async_work(env.0, call.work);
     }
     let Ok(cb) = cb else { return };
-    let args: Vec<Value> = match outcome {
+    let args: Vec<Value> = match outcome.map_err(JsError::kind) {
         Ok(v) => vec![env.null().unwrap_or(std::ptr::null_mut()), v],
-        Err(JsError::Pending) => {
+        Err(ErrorKind::Pending) => {
             let mut exc = std::ptr::null_mut();
             // SAFETY: JS thread, an exception is pending.
             unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut exc) };
             vec![exc]
         }
-        Err(JsError::Type(m)) | Err(JsError::Error(m)) => vec![error_value(env, JsError::Error(m))],
+        Err(ErrorKind::Type(m)) | Err(ErrorKind::Error(m)) => vec![error_value(env, error(m))],
     };
     // koffi.errno() inside the callback reports the async call's errno (spec EXT-11).
     set_errno(call.errno);
@@ -196,7 +196,7 @@ unsafe extern "C" fn complete(env: sys::napi_env, _status: sys::napi_status, dat
 
 fn finish_call(env: Env, inst: &Instance, call: &mut AsyncCall) -> JsResult<Value> {
     if let Some(msg) = call.failed.take() {
-        return Err(JsError::Error(msg));
+        return Err(error(msg));
     }
     let plan = call.callable.plan.as_ref().ok_or_else(|| error("missing plan"))?;
     let mem_ptr: *mut CallMemory =

@@ -18,7 +18,7 @@ use napi::sys;
 use super::convert::{self, Ctx};
 use super::handles::{pointer_address, pointer_value};
 use super::instance::Instance;
-use super::napi::{error, type_error, Env, JsError, JsResult, JsType, Value};
+use super::napi::{error, type_error, Env, JsResult, JsType, Value};
 use super::types::resolve_spec;
 use super::Args;
 use crate::abi::{self, AbiType, CallPlan, Ext, Signature};
@@ -122,7 +122,7 @@ impl Handler for Tombstone {
             let inst = unsafe { &*self.inst };
             if inst.call_depth.get() > 0 && inst.pending_exception.borrow().is_none() {
                 let env = Env(self.env);
-                let exception = super::napi::error_value(env, JsError::Error(self.message.into()));
+                let exception = super::napi::error_value(env, error(self.message));
                 set_pending(env, inst, exception);
                 return;
             }
@@ -237,14 +237,13 @@ impl JsHandler {
             let zeros = vec![0u8; self.proto.ret.size.max(8)];
             // SAFETY: the frame belongs to a call of this prototype.
             unsafe { frame.store_result(&self.proto.plan.ret, zeros.as_ptr(), self.proto.ret.size, Ext::None) };
-            let exception = match e {
-                JsError::Pending => {
-                    let mut v = std::ptr::null_mut();
-                    // SAFETY: JS thread, an exception is pending.
-                    unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut v) };
-                    v
-                }
-                other => super::napi::error_value(env, other),
+            let exception = if e.is_pending() {
+                let mut v = std::ptr::null_mut();
+                // SAFETY: JS thread, an exception is pending.
+                unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut v) };
+                v
+            } else {
+                super::napi::error_value(env, e)
             };
             if !exception.is_null() {
                 if inst.call_depth.get() > 0 {

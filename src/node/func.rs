@@ -162,11 +162,7 @@ impl Callable {
 /// Adds the argument position and function name to a conversion error, keeping upstream's
 /// message intact in front (spec ERR-03).
 fn in_argument(e: JsError, i: usize, name: &str) -> JsError {
-    match e {
-        JsError::Type(m) => JsError::Type(format!("{m} (argument {} of '{name}')", i + 1)),
-        JsError::Error(m) => JsError::Error(format!("{m} (argument {} of '{name}')", i + 1)),
-        JsError::Pending => JsError::Pending,
-    }
+    e.map_message(|m| format!("{m} (argument {} of '{name}')", i + 1))
 }
 
 fn execute(
@@ -225,7 +221,7 @@ fn run(env: Env, inst: &Instance, c: &Callable, frame: &mut CallFrame) -> JsResu
         if let Some(r) = pending {
             rethrow(env, r);
             set_errno(saved_errno);
-            return Err(JsError::Pending);
+            return Err(JsError::PENDING);
         }
     }
     Ok(saved_errno)

@@ -12,9 +12,24 @@ use napi::sys::{self, napi_env, napi_value, ValueType};
 /// A JS value handle.
 pub type Value = napi_value;
 
-/// An error to be thrown into JS.
+/// An error to be thrown into JS. One pointer wide (NULL when a JS exception is already
+/// pending), so that `JsResult<Value>` comes back from every wrapper in two registers: the call
+/// path is a long chain of them.
 #[derive(Debug)]
-pub enum JsError {
+pub struct JsError(Option<Box<Thrown>>);
+
+/// What an error throws.
+#[derive(Debug)]
+pub struct Thrown {
+    /// `TypeError` rather than `Error`.
+    pub is_type: bool,
+    /// The message.
+    pub message: String,
+}
+
+/// An error taken apart, for matching.
+#[derive(Debug)]
+pub enum ErrorKind {
     /// Throw a `TypeError`.
     Type(String),
     /// Throw a plain `Error`.
@@ -23,35 +38,58 @@ pub enum JsError {
     Pending,
 }
 
+impl JsError {
+    /// A JS exception is already pending.
+    pub const PENDING: JsError = JsError(None);
+
+    /// Whether a JS exception is already pending.
+    pub fn is_pending(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Takes the error apart.
+    pub fn kind(self) -> ErrorKind {
+        match self.0 {
+            None => ErrorKind::Pending,
+            Some(t) if t.is_type => ErrorKind::Type(t.message),
+            Some(t) => ErrorKind::Error(t.message),
+        }
+    }
+
+    /// The same error with its message rewritten (pending exceptions are left alone).
+    pub fn map_message(self, f: impl FnOnce(String) -> String) -> JsError {
+        JsError(self.0.map(|t| Box::new(Thrown { is_type: t.is_type, message: f(t.message) })))
+    }
+}
+
 /// Result of anything that can throw.
 pub type JsResult<T> = Result<T, JsError>;
 
 /// A `TypeError`.
+#[cold]
 pub fn type_error(msg: impl Into<String>) -> JsError {
-    JsError::Type(msg.into())
+    JsError(Some(Box::new(Thrown { is_type: true, message: msg.into() })))
 }
 
 /// A plain `Error`.
+#[cold]
 pub fn error(msg: impl Into<String>) -> JsError {
-    JsError::Error(msg.into())
+    JsError(Some(Box::new(Thrown { is_type: false, message: msg.into() })))
 }
 
 impl From<crate::types::TypeError> for JsError {
     fn from(e: crate::types::TypeError) -> Self {
         match e.class {
-            crate::types::ErrorClass::Type => JsError::Type(e.message),
-            crate::types::ErrorClass::Error => JsError::Error(e.message),
+            crate::types::ErrorClass::Type => type_error(e.message),
+            crate::types::ErrorClass::Error => error(e.message),
         }
     }
 }
 
 /// Builds (without throwing) the JS error object for `err`; NULL for `Pending` or on failure.
 pub fn error_value(env: Env, err: JsError) -> Value {
-    let (msg, is_type) = match err {
-        JsError::Pending => return ptr::null_mut(),
-        JsError::Type(m) => (m, true),
-        JsError::Error(m) => (m, false),
-    };
+    let Some(thrown) = err.0 else { return ptr::null_mut() };
+    let (msg, is_type) = (thrown.message, thrown.is_type);
     let Ok(text) = env.string(&msg) else { return ptr::null_mut() };
     let mut out = ptr::null_mut();
     // SAFETY: JS thread, valid env and message string.
@@ -102,7 +140,7 @@ impl Env {
     #[cold]
     pub fn failure(self, status: sys::napi_status) -> JsError {
         if status == sys::Status::napi_pending_exception || self.exception_pending() {
-            return JsError::Pending;
+            return JsError::PENDING;
         }
         let mut info = ptr::null();
         // SAFETY: valid env; the returned pointer is read before any other Node-API call.
@@ -116,7 +154,7 @@ impl Env {
                 format!("Node-API call failed with status {status}")
             }
         };
-        JsError::Error(msg)
+        error(msg)
     }
 
     /// Whether a JS exception is pending.
@@ -129,11 +167,8 @@ impl Env {
 
     /// Throws `err` into JS (nothing to do for `Pending`).
     pub fn throw(self, err: JsError) {
-        let (msg, is_type) = match err {
-            JsError::Pending => return,
-            JsError::Type(m) => (m, true),
-            JsError::Error(m) => (m, false),
-        };
+        let Some(thrown) = err.0 else { return };
+        let (msg, is_type) = (thrown.message, thrown.is_type);
         let msg = std::ffi::CString::new(msg.replace('\0', " ")).unwrap_or_default();
         // SAFETY: valid env and NUL-terminated message.
         unsafe {
