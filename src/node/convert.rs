@@ -858,6 +858,9 @@ pub fn dispose(ctx: &mut Ctx<'_>, info: &TypeInfo, addr: u64) -> JsResult<()> {
 unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> JsResult<Value> {
     let env = ctx.env;
     let obj = env.object()?;
+    // Every member is decoded first, then all are defined in one Node-API call: one property
+    // at a time costs far more.
+    let mut props: SmallVec<[napi::sys::napi_property_descriptor; 8]> = SmallVec::new();
     for m in info.members() {
         if !m.exposed() {
             continue;
@@ -878,8 +881,20 @@ unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> J
             // SAFETY: forwarded.
             None => unsafe { decode(ctx, at, &member)? },
         };
-        env.set_named(obj, &m.cname, value)?;
+        props.push(napi::sys::napi_property_descriptor {
+            utf8name: m.cname.as_ptr(),
+            name: std::ptr::null_mut(),
+            method: None,
+            getter: None,
+            setter: None,
+            value,
+            attributes: napi::sys::PropertyAttributes::writable
+                | napi::sys::PropertyAttributes::enumerable
+                | napi::sys::PropertyAttributes::configurable,
+            data: std::ptr::null_mut(),
+        });
     }
+    super::napi::call!(env, napi_define_properties(env.0, obj, props.len(), props.as_ptr()));
     Ok(obj)
 }
 
