@@ -247,6 +247,31 @@ impl std::fmt::Display for AbiError {
 
 impl std::error::Error for AbiError {}
 
+/// Checked arithmetic for classifiers: overflow becomes an `Unsupported` error of `abi`, so that
+/// no input makes a classifier panic.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The ABI's file stem, for error messages.
+    pub abi: &'static str,
+}
+
+impl Limits {
+    /// Rounds `value` up to a multiple of `align` (not zero).
+    pub fn align_up(self, value: usize, align: usize) -> Result<usize, AbiError> {
+        value.checked_next_multiple_of(align).ok_or_else(|| self.unsupported("a stack area this large"))
+    }
+
+    /// A byte count or offset as the plan stores it.
+    pub fn bytes(self, value: usize) -> Result<u32, AbiError> {
+        u32::try_from(value).map_err(|_| self.unsupported("a value of 4 GiB or more"))
+    }
+
+    /// An `Unsupported` error of this ABI.
+    pub fn unsupported(self, what: &str) -> AbiError {
+        AbiError::Unsupported { abi: self.abi, what: what.into() }
+    }
+}
+
 /// Aggregates above this size are not flattened into [`Aggregate::leaves`].
 pub const MAX_FLATTENED_SIZE: usize = 64;
 

@@ -20,11 +20,14 @@
 use smallvec::{smallvec, SmallVec};
 
 use super::{
-    AbiError, AbiType, Aggregate, ArgLoc, CallPlan, Ext, Move, RetLoc, RetMove, RetReg, Scalar, Signature, Slot,
+    AbiError, AbiType, Aggregate, ArgLoc, CallPlan, Ext, Limits, Move, RetLoc, RetMove, RetReg, Scalar, Signature, Slot,
 };
 
 /// The file stem, used in errors.
 const ABI: &str = "x64_sysv";
+
+/// Overflow and unsupported-shape errors, named for this ABI.
+const LIMITS: Limits = Limits { abi: ABI };
 
 /// INTEGER argument registers, in the order §3.2.3 assigns them.
 const ARG_GPRS: [Slot; 6] = [
@@ -110,11 +113,11 @@ pub fn classify(sig: &Signature) -> Result<CallPlan, AbiError> {
     // System V AMD64 psABI 1.0, §3.2.3 Parameter Passing: a call to a variadic function passes
     // in %al an upper bound (0 to 8) on the vector registers it used. Computing it for every
     // call is harmless; only variadic calls read it.
-    let fpr_count = u8::try_from(state.next_sse).map_err(|_| unsupported("vector register count"))?;
+    let fpr_count = u8::try_from(state.next_sse).map_err(|_| LIMITS.unsupported("vector register count"))?;
 
     // System V AMD64 psABI 1.0, §3.2.2 The Stack Frame: the end of the argument area is
     // aligned on 16 bytes at the call.
-    let stack_size = bytes(align_up(state.stack_offset, STACK_ALIGN)?)?;
+    let stack_size = LIMITS.bytes(LIMITS.align_up(state.stack_offset, STACK_ALIGN)?)?;
 
     Ok(CallPlan { args, ret, stack_size, fpr_count, callee_pops: 0 })
 }
@@ -146,16 +149,16 @@ impl State {
                 Class::Integer => gprs.next(),
                 Class::Sse => sses.next(),
             };
-            let reg = *reg.ok_or_else(|| unsupported("a result of more than two eightbytes"))?;
+            let reg = *reg.ok_or_else(|| LIMITS.unsupported("a result of more than two eightbytes"))?;
             let (src, len) = eightbyte_span(i, size);
-            moves.push(RetMove { reg, dst: bytes(src)?, len: bytes(len)? });
+            moves.push(RetMove { reg, dst: LIMITS.bytes(src)?, len: LIMITS.bytes(len)? });
         }
         Ok(RetLoc::Regs(moves))
     }
 
     fn classify_arg(&mut self, ty: &AbiType) -> Result<ArgLoc, AbiError> {
         match ty {
-            AbiType::Void => Err(unsupported("void as a parameter type")),
+            AbiType::Void => Err(LIMITS.unsupported("void as a parameter type")),
             AbiType::Scalar(s) => self.assign(&[scalar_class(*s)], s.size(), s.size(), s.ext()),
             AbiType::Aggregate(a) => match classify_aggregate(a)? {
                 // System V AMD64 psABI 1.0, §3.2.3 Parameter Passing, rule 1: a MEMORY argument
@@ -185,9 +188,9 @@ impl State {
                 Class::Integer => take(&ARG_GPRS, &mut self.next_gpr),
                 Class::Sse => take(&ARG_SSES, &mut self.next_sse),
             };
-            let dst = dst.ok_or_else(|| unsupported("register accounting"))?;
+            let dst = dst.ok_or_else(|| LIMITS.unsupported("register accounting"))?;
             let (src, len) = eightbyte_span(i, size);
-            moves.push(Move { src: bytes(src)?, len: bytes(len)?, dst, ext });
+            moves.push(Move { src: LIMITS.bytes(src)?, len: LIMITS.bytes(len)?, dst, ext });
         }
         Ok(ArgLoc::Moves(moves))
     }
@@ -197,11 +200,11 @@ impl State {
         // System V AMD64 psABI 1.0, §3.2.3 Parameter Passing, rule 1: a stack argument sits at
         // an address respecting its alignment. §3.2.2 (Figure 3.3) lays memory arguments out in
         // eightbytes, so each one starts on an eightbyte and takes a whole number of them.
-        let offset = align_up(self.stack_offset, align.max(EIGHTBYTE))?;
-        let end = offset.checked_add(align_up(size, EIGHTBYTE)?);
-        self.stack_offset = end.ok_or_else(|| unsupported("a stack area this large"))?;
-        let dst = Slot::Stack(bytes(offset)?);
-        Ok(ArgLoc::Moves(smallvec![Move { src: 0, len: bytes(size)?, dst, ext }]))
+        let offset = LIMITS.align_up(self.stack_offset, align.max(EIGHTBYTE))?;
+        let end = offset.checked_add(LIMITS.align_up(size, EIGHTBYTE)?);
+        self.stack_offset = end.ok_or_else(|| LIMITS.unsupported("a stack area this large"))?;
+        let dst = Slot::Stack(LIMITS.bytes(offset)?);
+        Ok(ArgLoc::Moves(smallvec![Move { src: 0, len: LIMITS.bytes(size)?, dst, ext }]))
     }
 }
 
@@ -220,7 +223,7 @@ fn classify_aggregate(a: &Aggregate) -> Result<Passing, AbiError> {
     // C has no empty aggregates (gcc's extension gives them size 0 and passes nothing); Koffi's
     // type model should never produce one, so refuse rather than guess.
     if a.size == 0 {
-        return Err(unsupported("an empty struct or union"));
+        return Err(LIMITS.unsupported("an empty struct or union"));
     }
     // System V AMD64 psABI 1.0, §3.2.3 Classification, rule 1 with post-merger rule 5(c): an
     // aggregate of more than two eightbytes whose eightbytes are not SSE followed by SSEUP is
@@ -240,7 +243,7 @@ fn classify_aggregate(a: &Aggregate) -> Result<Passing, AbiError> {
     for leaf in &a.leaves {
         let fits = leaf.offset.checked_add(leaf.scalar.size()).is_some_and(|end| end <= a.size);
         let slot = classes.get_mut(leaf.offset / EIGHTBYTE).filter(|_| fits);
-        let slot = slot.ok_or_else(|| unsupported("a member outside its struct"))?;
+        let slot = slot.ok_or_else(|| LIMITS.unsupported("a member outside its struct"))?;
         *slot = merge_classes(*slot, scalar_class(leaf.scalar));
     }
     // Rule 5, post-merger cleanup: (a) no eightbyte can be MEMORY, as no scalar is; (b) and (d)
@@ -283,20 +286,6 @@ fn take(regs: &[Slot], next: &mut usize) -> Option<Slot> {
 fn eightbyte_span(i: usize, size: usize) -> (usize, usize) {
     let src = i * EIGHTBYTE;
     (src, size.saturating_sub(src).min(EIGHTBYTE))
-}
-
-/// Rounds `value` up to a multiple of `align` (not zero).
-fn align_up(value: usize, align: usize) -> Result<usize, AbiError> {
-    value.checked_next_multiple_of(align).ok_or_else(|| unsupported("a stack area this large"))
-}
-
-/// A byte count or offset as the plan stores it.
-fn bytes(value: usize) -> Result<u32, AbiError> {
-    u32::try_from(value).map_err(|_| unsupported("a value of 4 GiB or more"))
-}
-
-fn unsupported(what: &str) -> AbiError {
-    AbiError::Unsupported { abi: ABI, what: what.into() }
 }
 
 #[cfg(test)]

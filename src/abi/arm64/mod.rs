@@ -33,11 +33,15 @@ mod tests;
 use smallvec::smallvec;
 
 use super::{
-    AbiError, AbiType, Aggregate, ArgLoc, CallPlan, Ext, Leaf, Move, RetLoc, RetMove, RetReg, Scalar, Signature, Slot,
+    AbiError, AbiType, Aggregate, ArgLoc, CallPlan, Ext, Leaf, Limits, Move, RetLoc, RetMove, RetReg, Scalar,
+    Signature, Slot,
 };
 
 /// The file stem, used in errors.
 const ABI: &str = "arm64";
+
+/// Overflow and unsupported-shape errors, named for this ABI.
+const LIMITS: Limits = Limits { abi: ABI };
 
 /// General-purpose argument registers: x0 to x7, counted by NGRN.
 const NUM_ARG_GPRS: usize = 8;
@@ -142,7 +146,7 @@ pub fn classify(sig: &Signature, variant: Variant) -> Result<CallPlan, AbiError>
     // AAPCS64, "Universal stack constraints": SP is 16-aligned at a public interface, so the
     // argument area is padded to a multiple of 16.
     let end = state.nsaa.max(state.written);
-    let stack_size = bytes(align_up(end, STACK_ALIGN)?)?;
+    let stack_size = LIMITS.bytes(LIMITS.align_up(end, STACK_ALIGN)?)?;
 
     Ok(CallPlan { args, ret, stack_size, fpr_count: 0, callee_pops: 0 })
 }
@@ -154,13 +158,13 @@ fn classify_result(ty: &AbiType) -> Result<RetLoc, AbiError> {
         return Ok(RetLoc::Void);
     }
     let moves = match classify_type(ty)? {
-        Class::Integral(s) => smallvec![RetMove { reg: RET_GPRS[0], dst: 0, len: bytes(s.size())? }],
-        Class::Float(s) => smallvec![RetMove { reg: RET_FPRS[0], dst: 0, len: bytes(s.size())? }],
+        Class::Integral(s) => smallvec![RetMove { reg: RET_GPRS[0], dst: 0, len: LIMITS.bytes(s.size())? }],
+        Class::Float(s) => smallvec![RetMove { reg: RET_FPRS[0], dst: 0, len: LIMITS.bytes(s.size())? }],
         // C.2: an HFA is in v0 .. v[n-1], one member per register.
         Class::Hfa { base, members, .. } => {
             let size = base.size();
             let regs = RET_FPRS.iter().take(members).enumerate();
-            regs.map(|(i, &reg)| Ok(RetMove { reg, dst: bytes(i * size)?, len: bytes(size)? }))
+            regs.map(|(i, &reg)| Ok(RetMove { reg, dst: LIMITS.bytes(i * size)?, len: LIMITS.bytes(size)? }))
                 .collect::<Result<_, _>>()?
         }
         // C.12: a composite of at most 16 bytes is in x0 (and x1), as if loaded with LDR.
@@ -168,7 +172,7 @@ fn classify_result(ty: &AbiType) -> Result<RetLoc, AbiError> {
             let pieces = RET_GPRS.iter().take(size.div_ceil(DOUBLEWORD)).enumerate();
             let piece = |(i, &reg): (usize, &RetReg)| {
                 let (dst, len) = doubleword_span(i, size);
-                Ok(RetMove { reg, dst: bytes(dst)?, len: bytes(len)? })
+                Ok(RetMove { reg, dst: LIMITS.bytes(dst)?, len: LIMITS.bytes(len)? })
             };
             pieces.map(piece).collect::<Result<_, _>>()?
         }
@@ -199,7 +203,12 @@ impl State {
                 if self.nsrn + members <= NUM_ARG_FPRS {
                     let size = base.size();
                     let moves = (0..members).map(|i| {
-                        Ok(Move { src: bytes(i * size)?, len: bytes(size)?, dst: fpr(self.nsrn + i)?, ext: Ext::None })
+                        Ok(Move {
+                            src: LIMITS.bytes(i * size)?,
+                            len: LIMITS.bytes(size)?,
+                            dst: fpr(self.nsrn + i)?,
+                            ext: Ext::None,
+                        })
                     });
                     let moves = moves.collect::<Result<_, AbiError>>()?;
                     self.nsrn += members;
@@ -242,7 +251,12 @@ impl State {
                 if self.ngrn + dwords <= NUM_ARG_GPRS {
                     let moves = (0..dwords).map(|i| {
                         let (src, len) = doubleword_span(i, size);
-                        Ok(Move { src: bytes(src)?, len: bytes(len)?, dst: gpr(self.ngrn + i)?, ext: Ext::None })
+                        Ok(Move {
+                            src: LIMITS.bytes(src)?,
+                            len: LIMITS.bytes(len)?,
+                            dst: gpr(self.ngrn + i)?,
+                            ext: Ext::None,
+                        })
                     });
                     let moves = moves.collect::<Result<_, AbiError>>()?;
                     self.ngrn += dwords;
@@ -265,7 +279,7 @@ impl State {
                     return Ok(ArgLoc::Indirect { ptr });
                 }
                 let offset = self.reserve(DOUBLEWORD, DOUBLEWORD)?;
-                Ok(ArgLoc::Indirect { ptr: Slot::Stack(bytes(offset)?) })
+                Ok(ArgLoc::Indirect { ptr: Slot::Stack(LIMITS.bytes(offset)?) })
             }
         }
     }
@@ -286,7 +300,7 @@ impl State {
             }
             Class::Reference => {
                 let offset = self.reserve(DOUBLEWORD, DOUBLEWORD)?;
-                Ok(ArgLoc::Indirect { ptr: Slot::Stack(bytes(offset)?) })
+                Ok(ArgLoc::Indirect { ptr: Slot::Stack(LIMITS.bytes(offset)?) })
             }
         }
     }
@@ -294,19 +308,19 @@ impl State {
     /// Copies `len` bytes of the value to a new stack slot of `slot` bytes.
     fn on_stack(&mut self, len: usize, slot: usize, align: usize, ext: Ext) -> Result<ArgLoc, AbiError> {
         let offset = self.reserve(slot, align)?;
-        let dst = Slot::Stack(bytes(offset)?);
-        Ok(ArgLoc::Moves(smallvec![Move { src: 0, len: bytes(len)?, dst, ext }]))
+        let dst = Slot::Stack(LIMITS.bytes(offset)?);
+        Ok(ArgLoc::Moves(smallvec![Move { src: 0, len: LIMITS.bytes(len)?, dst, ext }]))
     }
 
     /// Rounds the NSAA up to `align`, takes `slot` bytes there, and returns their offset.
     fn reserve(&mut self, slot: usize, align: usize) -> Result<usize, AbiError> {
-        let offset = align_up(self.nsaa, align)?;
-        self.nsaa = offset.checked_add(slot).ok_or_else(|| unsupported("a stack area this large"))?;
+        let offset = LIMITS.align_up(self.nsaa, align)?;
+        self.nsaa = offset.checked_add(slot).ok_or_else(|| LIMITS.unsupported("a stack area this large"))?;
         // The call engine stores a piece of at most 8 bytes as a whole 8-byte word
         // (`CallFrame::put` in src/call/frame.rs), in argument order. Apple's packed slots are
         // narrower than that, so the area must reach 8 bytes past the last slot's start; the
         // extra bytes only ever land on padding or on a slot written after them.
-        let word_end = offset.checked_add(DOUBLEWORD).ok_or_else(|| unsupported("a stack area this large"))?;
+        let word_end = offset.checked_add(DOUBLEWORD).ok_or_else(|| LIMITS.unsupported("a stack area this large"))?;
         self.written = self.written.max(word_end);
         Ok(offset)
     }
@@ -315,18 +329,18 @@ impl State {
 /// AAPCS64 §6.8.2 stage B, and the type categories stage C distinguishes.
 fn classify_type(ty: &AbiType) -> Result<Class, AbiError> {
     match ty {
-        AbiType::Void => Err(unsupported("void as a parameter type")),
+        AbiType::Void => Err(LIMITS.unsupported("void as a parameter type")),
         AbiType::Scalar(s) if s.is_float() => Ok(Class::Float(*s)),
         AbiType::Scalar(s) => Ok(Class::Integral(*s)),
         AbiType::Aggregate(a) => {
             // C has no empty aggregates (GNU C gives them size 0; Apple's page says callees may
             // ignore such parameters). Koffi's type model should never produce one: refuse.
             if a.size == 0 {
-                return Err(unsupported("an empty struct or union"));
+                return Err(LIMITS.unsupported("an empty struct or union"));
             }
             let inside = |l: &Leaf| l.offset.checked_add(l.scalar.size()).is_some_and(|end| end <= a.size);
             if !a.leaves.iter().all(inside) {
-                return Err(unsupported("a member outside its struct"));
+                return Err(LIMITS.unsupported("a member outside its struct"));
             }
             // B.3: an HFA is used unmodified, whatever its size.
             if let Some((base, members)) = homogeneous_fp_aggregate(a) {
@@ -384,7 +398,7 @@ fn composite_stack_align(align: usize) -> usize {
 
 /// A single move of the whole value into a register.
 fn one_move(len: usize, dst: Slot, ext: Ext) -> Result<ArgLoc, AbiError> {
-    Ok(ArgLoc::Moves(smallvec![Move { src: 0, len: bytes(len)?, dst, ext }]))
+    Ok(ArgLoc::Moves(smallvec![Move { src: 0, len: LIMITS.bytes(len)?, dst, ext }]))
 }
 
 /// x register `i` (0 to 7).
@@ -393,7 +407,7 @@ fn gpr(i: usize) -> Result<Slot, AbiError> {
         .ok()
         .filter(|&i| usize::from(i) < NUM_ARG_GPRS)
         .map(Slot::Gpr)
-        .ok_or_else(|| unsupported("x register accounting"))
+        .ok_or_else(|| LIMITS.unsupported("x register accounting"))
 }
 
 /// v register `i` (0 to 7).
@@ -402,7 +416,7 @@ fn fpr(i: usize) -> Result<Slot, AbiError> {
         .ok()
         .filter(|&i| usize::from(i) < NUM_ARG_FPRS)
         .map(Slot::Fpr)
-        .ok_or_else(|| unsupported("v register accounting"))
+        .ok_or_else(|| LIMITS.unsupported("v register accounting"))
 }
 
 /// Offset and length of doubleword `i` of a value of `size` bytes (the last one may be short).
@@ -413,19 +427,5 @@ fn doubleword_span(i: usize, size: usize) -> (usize, usize) {
 
 /// Rounds a size up to a multiple of 8 (stage B.5, C.3).
 fn round_up8(size: usize) -> Result<usize, AbiError> {
-    align_up(size, DOUBLEWORD)
-}
-
-/// Rounds `value` up to a multiple of `align` (not zero).
-fn align_up(value: usize, align: usize) -> Result<usize, AbiError> {
-    value.checked_next_multiple_of(align).ok_or_else(|| unsupported("a stack area this large"))
-}
-
-/// A byte count or offset as the plan stores it.
-fn bytes(value: usize) -> Result<u32, AbiError> {
-    u32::try_from(value).map_err(|_| unsupported("a value of 4 GiB or more"))
-}
-
-fn unsupported(what: &str) -> AbiError {
-    AbiError::Unsupported { abi: ABI, what: what.into() }
+    LIMITS.align_up(size, DOUBLEWORD)
 }
