@@ -302,18 +302,80 @@ fn symbol(env: Env, lib: &Arc<LibHandle>, args: &Args) -> JsResult<Value> {
 
 /// Wraps a callable in a JS function (spec FN-15): named after the C function, with `info`, and
 /// `async` unless variadic (FN-16).
-pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResult<Value> {
+pub fn function_object(env: Env, _inst: &Instance, callable: Callable) -> JsResult<Value> {
     let name = if callable.name.is_empty() { "<anonymous>".to_string() } else { callable.name.clone() };
-    let info = callable.info_object(env, inst)?;
     let variadic = callable.plan.is_none();
     let callable = Arc::new(callable);
-    let f = callable_function(env, &name, call_entry(callable.params.len(), variadic), &callable)?;
-    env.set(f, "info", info)?;
+    let (f, data) = callable_function(env, &name, call_entry(callable.params.len(), variadic), &callable)?;
+    // `info` and `async` are made on first use (declaring thousands of functions is common and
+    // most are never introspected nor called asynchronously); each then stays as a plain value.
+    let mut props = vec![lazy(c"info", info_getter, data)];
     if !variadic {
-        let a = callable_function(env, &name, call_async_function, &callable)?;
-        env.set(f, "async", a)?;
+        props.push(lazy(c"async", async_getter, data));
     }
+    super::napi::call!(env, napi_define_properties(env.0, f, props.len(), props.as_ptr()));
     Ok(f)
+}
+
+/// An enumerable, configurable accessor computing a property on first access.
+fn lazy(
+    name: &'static std::ffi::CStr,
+    getter: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
+    data: *mut c_void,
+) -> sys::napi_property_descriptor {
+    sys::napi_property_descriptor {
+        utf8name: name.as_ptr(),
+        name: std::ptr::null_mut(),
+        method: None,
+        getter: Some(getter),
+        setter: None,
+        value: std::ptr::null_mut(),
+        attributes: sys::PropertyAttributes::enumerable | sys::PropertyAttributes::configurable,
+        data,
+    }
+}
+
+/// Replaces a lazy accessor of `this` with its value, as a plain data property.
+fn settle(env: Env, this: Value, name: &'static std::ffi::CStr, value: Value) -> JsResult<Value> {
+    let prop = sys::napi_property_descriptor {
+        utf8name: name.as_ptr(),
+        name: std::ptr::null_mut(),
+        method: None,
+        getter: None,
+        setter: None,
+        value,
+        attributes: sys::PropertyAttributes::writable
+            | sys::PropertyAttributes::enumerable
+            | sys::PropertyAttributes::configurable,
+        data: std::ptr::null_mut(),
+    };
+    super::napi::call!(env, napi_define_properties(env.0, this, 1, &prop));
+    Ok(value)
+}
+
+/// `fn.info`: `{ name, arguments, result }` (spec FN-15).
+unsafe extern "C" fn info_getter(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: called by Node with a valid env and callback info.
+    unsafe {
+        entry(env, info, |env, args| {
+            let inst = Instance::of(env)?;
+            let value = callable_of(args).info_object(env, inst)?;
+            settle(env, args.this, c"info", value)
+        })
+    }
+}
+
+/// `fn.async`: the asynchronous twin (spec FN-16).
+unsafe extern "C" fn async_getter(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: called by Node with a valid env and callback info.
+    unsafe {
+        entry(env, info, |env, args| {
+            let callable = callable_of(args);
+            let name = if callable.name.is_empty() { "<anonymous>" } else { &callable.name };
+            let (a, _) = callable_function(env, name, call_async_function, callable)?;
+            settle(env, args.this, c"async", a)
+        })
+    }
 }
 
 /// A JS function whose data is a boxed `Arc<Callable>`, freed with the function.
@@ -322,7 +384,7 @@ fn callable_function(
     name: &str,
     cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
     callable: &Arc<Callable>,
-) -> JsResult<Value> {
+) -> JsResult<(Value, *mut c_void)> {
     let data = Box::into_raw(Box::new(callable.clone()));
     let f = env.function(name, Some(cb), data as *mut c_void)?;
     super::napi::call!(
@@ -336,7 +398,7 @@ fn callable_function(
             std::ptr::null_mut()
         )
     );
-    Ok(f)
+    Ok((f, data as *mut c_void))
 }
 
 /// The callable behind a function made by `callable_function`.

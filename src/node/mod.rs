@@ -36,6 +36,8 @@ pub struct Args {
     pub argv: SmallVec<[Value; 16]>,
     /// The function's data pointer.
     pub data: *mut c_void,
+    /// `this` of the call.
+    pub this: Value,
     undefined: Value,
 }
 
@@ -44,7 +46,8 @@ impl Args {
         let mut argc = 16usize;
         let mut argv: SmallVec<[Value; 16]> = SmallVec::from_elem(std::ptr::null_mut(), 16);
         let mut data = std::ptr::null_mut();
-        napi::call!(env, napi_get_cb_info(env.0, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data));
+        let mut this = std::ptr::null_mut();
+        napi::call!(env, napi_get_cb_info(env.0, info, &mut argc, argv.as_mut_ptr(), &mut this, &mut data));
         if argc > 16 {
             argv.resize(argc, std::ptr::null_mut());
             napi::call!(
@@ -53,7 +56,7 @@ impl Args {
             );
         }
         argv.truncate(argc);
-        Ok(Args { argv, data, undefined: env.undefined()? })
+        Ok(Args { argv, data, this, undefined: env.undefined()? })
     }
 
     /// Number of arguments passed.

@@ -102,6 +102,10 @@ impl<'a> Cursor<'a> {
 
 /// Parses a type string into a type, creating derived pointer/array/disposable types as needed.
 pub fn parse_type(reg: &mut Registry, s: &str) -> Result<TypeId, TypeError> {
+    // Most specifiers are a name as written ('int', 'double', 'Foo'): one lookup, no parsing.
+    if let Some(id) = reg.lookup(s) {
+        return Ok(id);
+    }
     let toks = tokenize(s)
         .map_err(|(c, at)| TypeError::error(format!("Unexpected character '{c}' in type specifier (position {at})")))?;
     let mut cur = Cursor { toks, pos: 0 };
