@@ -47,8 +47,8 @@ pub struct Callable {
     /// The environment's instance (a function belongs to the environment that declared it),
     /// kept here so that a call does not have to ask Node for it.
     pub inst: *const Instance,
-    /// Whether calls take the lean path (see `is_simple`).
-    pub simple: bool,
+    /// The lean path's table, for signatures of numbers and booleans.
+    pub fast: Option<super::fastpath::FastPlan>,
 }
 
 // SAFETY: `ptr` is only an address, called by whichever thread runs the call (async calls run
@@ -94,8 +94,9 @@ impl Callable {
                 lower_sig(inst, &Param { ty: sig.ret, dir: Direction::In }, &sig.params, sig.params.len(), false);
             Some(classify(&lowered)?)
         };
-        let simple = plan.as_ref().is_some_and(|p| is_simple(&params, &ret, p));
-        Ok(Callable { name: sig.name.clone(), ptr, lib, sig, params, ret, plan, inst: inst as *const Instance, simple })
+        let infos: Vec<Arc<TypeInfo>> = params.iter().map(|p| p.info.clone()).collect();
+        let fast = plan.as_ref().and_then(|p| super::fastpath::FastPlan::new(&infos, &ret, p));
+        Ok(Callable { name: sig.name.clone(), ptr, lib, sig, params, ret, plan, inst: inst as *const Instance, fast })
     }
 
     /// Calls the function with JS arguments.
@@ -161,7 +162,7 @@ impl Callable {
 
 /// Adds the argument position and function name to a conversion error, keeping upstream's
 /// message intact in front (spec ERR-03).
-fn in_argument(e: JsError, i: usize, name: &str) -> JsError {
+pub(super) fn in_argument(e: JsError, i: usize, name: &str) -> JsError {
     e.map_message(|m| format!("{m} (argument {} of '{name}')", i + 1))
 }
 
@@ -177,8 +178,8 @@ fn execute(
     // SAFETY: the call memory outlives the call; nested calls mark/release in LIFO order.
     let mark = unsafe { (*mem).mark() };
     inst.call_depth.set(inst.call_depth.get() + 1);
-    let result = if c.simple {
-        execute_simple(env, inst, c, plan, args, mem)
+    let result = if let Some(fast) = &c.fast {
+        super::fastpath::execute(env, inst, c, fast, args, mem)
     } else {
         let mut ctx = Ctx::for_call(env, inst, mem);
         let result = execute_in(&mut ctx, c, params, plan, args);
@@ -207,24 +208,40 @@ fn end_of_relays(inst: &Instance) {
 
 /// Runs C with `frame`, recording it as the current call so that callbacks can find the
 /// thread's stack, and rethrows an exception a callback left pending (spec CB-08). Returns the
-/// errno C left.
+/// errno C left (read through `errno`, the thread's errno slot).
 #[inline(always)]
-fn run(env: Env, inst: &Instance, c: &Callable, frame: &mut CallFrame) -> JsResult<i32> {
+pub(super) fn run(env: Env, inst: &Instance, c: &Callable, frame: &mut CallFrame, errno: *mut i32) -> JsResult<i32> {
     let previous = inst.current_frame.replace(frame);
     // SAFETY: the frame was filled by the plan classified from the declared signature, and the
     // stack pointer points into the call memory's stack block.
     unsafe { invoke::invoke(c.ptr, frame) };
-    let saved_errno = errno();
+    // SAFETY: the calling thread's errno slot.
+    let saved_errno = unsafe { *errno };
     inst.current_frame.set(previous);
     if inst.relayed.get() {
         let pending = inst.pending_exception.borrow_mut().take();
         if let Some(r) = pending {
             rethrow(env, r);
-            set_errno(saved_errno);
+            // SAFETY: as above.
+            unsafe { *errno = saved_errno };
             return Err(JsError::PENDING);
         }
     }
     Ok(saved_errno)
+}
+
+/// A result that needs the general conversion (pointers, strings), for the lean path.
+#[cold]
+pub(super) fn general_ret(
+    env: Env,
+    inst: &Instance,
+    c: &Callable,
+    frame: &CallFrame,
+    mem: *mut crate::call::CallMemory,
+) -> JsResult<Value> {
+    let Some(plan) = &c.plan else { return Err(error("internal: lean path without a plan")) };
+    let mut ctx = Ctx::for_call(env, inst, mem);
+    convert_ret(&mut ctx, frame, plan, &c.ret, std::ptr::null_mut())
 }
 
 /// Throws the exception kept by a callback (element 0 of the referenced array).
@@ -239,52 +256,6 @@ fn rethrow(env: Env, r: napi::sys::napi_ref) {
     }
 }
 
-/// The lean path, for signatures of numbers and booleans (plus pointer or string results):
-/// nothing to allocate, nothing to copy back, so no conversion context either.
-fn execute_simple(
-    env: Env,
-    inst: &Instance,
-    c: &Callable,
-    plan: &CallPlan,
-    args: &[Value],
-    mem: *mut crate::call::CallMemory,
-) -> JsResult<Value> {
-    // SAFETY: see `execute`.
-    let stack = unsafe { (*mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
-    let mut frame = CallFrame { stack, fpr_count: plan.fpr_count as u64, ..CallFrame::default() };
-    for (i, ((p, loc), &v)) in c.params.iter().zip(&plan.args).zip(args).enumerate() {
-        let prim = p.info.primitive;
-        let bits = match prim {
-            Primitive::Float64 => fast_f64(env, v).map(f64::to_bits),
-            Primitive::Float32 => fast_f64(env, v).map(|d| (d as f32).to_bits() as u64),
-            Primitive::Bool => bool_value(env, v).map(u64::from),
-            _ => fast_int_bits(env, v, p.info.size).map(|b| int_store_bits(prim, b)),
-        }
-        .map_err(|e| in_argument(e, i, &c.name))?;
-        if let ArgLoc::Moves(moves) = loc {
-            let m = &moves[0];
-            // SAFETY: the slot lies in the frame or the reserved stack area.
-            unsafe { frame.put(m.dst, extend(bits, m.len, m.ext)) };
-        }
-    }
-    let saved_errno = run(env, inst, c, &mut frame)?;
-    let result = match &plan.ret {
-        // A NULL result from a Node-API callback is `undefined`: no call needed.
-        RetLoc::Void => Ok(std::ptr::null_mut()),
-        RetLoc::Regs(moves) => match scalar_ret(env, &frame, moves, &c.ret) {
-            Some(v) => v,
-            None => {
-                let mut ctx = Ctx::for_call(env, inst, mem);
-                convert_ret(&mut ctx, &frame, plan, &c.ret, std::ptr::null_mut())
-            }
-        },
-        RetLoc::Sret { .. } => Err(error("internal: hidden-pointer results never take the lean path")),
-    };
-    // Nothing between the C return and the next JS statement may change errno (CALL-11).
-    set_errno(saved_errno);
-    result
-}
-
 fn execute_in(
     ctx: &mut Ctx<'_>,
     c: &Callable,
@@ -294,22 +265,11 @@ fn execute_in(
 ) -> JsResult<Value> {
     let mut frame = CallFrame::default();
     let sret = prepare(ctx, &mut frame, c, params, plan, args)?;
-    let saved_errno = run(ctx.env, ctx.inst, c, &mut frame)?;
+    let saved_errno = run(ctx.env, ctx.inst, c, &mut frame, errno_slot())?;
     let result = finish(ctx, c, plan, &frame, sret);
     // Nothing between the C return and the next JS statement may change errno (CALL-11).
     set_errno(saved_errno);
     result
-}
-
-/// Whether a signature takes the lean path: numbers and booleans in registers or stack slots,
-/// and a result that needs no temporaries or disposal.
-fn is_simple(params: &[ParamConv], ret: &TypeInfo, plan: &CallPlan) -> bool {
-    let scalar = |p: Primitive| p.is_integer() || p.is_float() || p == Primitive::Bool;
-    params.iter().all(|p| scalar(p.info.primitive))
-        && plan.args.iter().all(|l| matches!(l, ArgLoc::Moves(m) if m.len() == 1))
-        && ret.disposer.is_none()
-        && (ret.primitive == Primitive::Void || scalar(ret.primitive) || ret.primitive.is_pointer_like())
-        && !matches!(plan.ret, RetLoc::Sret { .. })
 }
 
 /// Converts the arguments into a new frame whose stack arguments and temporaries live in the
@@ -473,6 +433,13 @@ fn convert_ret(
             }
         }
     }
+}
+
+/// The calling thread's errno slot.
+#[inline(always)]
+pub fn errno_slot() -> *mut i32 {
+    // SAFETY: errno_location has no preconditions.
+    unsafe { errno_location() }
 }
 
 /// The calling thread's `errno`.

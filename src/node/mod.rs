@@ -9,6 +9,7 @@ mod alloc_count;
 mod asynccall;
 mod callback;
 mod convert;
+mod fastpath;
 mod func;
 mod handles;
 mod instance;
