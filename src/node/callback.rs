@@ -82,13 +82,14 @@ pub struct JsHandler {
     func: sys::napi_ref,
     this: Option<sys::napi_ref>,
     proto: Arc<Proto>,
-    js_thread: ThreadId,
+    /// The JS thread, as `pthread_self()` sees it (a cheap check on the hot path).
+    js_pthread: libc::pthread_t,
     broker: sys::napi_threadsafe_function,
     alive: AtomicBool,
 }
 
-// SAFETY: the napi handles are only used on the JS thread (`js_thread`); other threads only
-// read `alive`, `js_thread` and `broker`, and thread-safe functions may be called from any thread.
+// SAFETY: the napi handles are only used on the JS thread (`js_pthread`); other threads only
+// read `alive`, `js_pthread` and `broker`, and thread-safe functions may be called from any thread.
 unsafe impl Send for JsHandler {}
 // SAFETY: as above.
 unsafe impl Sync for JsHandler {}
@@ -146,7 +147,8 @@ fn set_pending(env: Env, inst: &Instance, exception: Value) {
 
 impl Handler for JsHandler {
     fn invoke(&self, frame: &mut CallFrame) {
-        if std::thread::current().id() != self.js_thread {
+        // SAFETY: pthread_self has no preconditions.
+        if unsafe { libc::pthread_self() } != self.js_pthread {
             return self.invoke_remote(frame);
         }
         let sp = if self.alive.load(Ordering::Acquire) {
@@ -280,15 +282,24 @@ impl JsHandler {
         frame: &mut CallFrame,
         mem: *mut crate::call::CallMemory,
     ) -> JsResult<()> {
-        let mut ctx = Ctx::for_call(env, inst, mem);
+        // A conversion context only for arguments that need one (numbers do not).
+        let mut ctx: Option<Ctx<'_>> = None;
         let mut args = smallvec::SmallVec::<[Value; 8]>::new();
         for (info, loc) in self.proto.params.iter().zip(&self.proto.plan.args) {
-            let buf = ctx.alloc_zeroed(info.size.max(8), 16)?;
+            // Numbers in one slot are read straight from it; the rest through C bytes.
             // SAFETY: the frame was spilled by a trampoline for this prototype.
+            if let Some(v) = unsafe { scalar_arg(env, frame, loc, info)? } {
+                args.push(v);
+                continue;
+            }
+            let ctx = ctx.get_or_insert_with(|| Ctx::for_call(env, inst, mem));
+            let buf = ctx.alloc_zeroed(info.size.max(8), 16)?;
+            // SAFETY: as above.
             unsafe { frame.load_arg(loc, buf, info.size) };
             // SAFETY: C passed a value of this type.
-            args.push(unsafe { convert::decode(&mut ctx, buf, info)? });
+            args.push(unsafe { convert::decode(ctx, buf, info)? });
         }
+        drop(ctx);
         let this = match self.this {
             Some(r) => env.deref(r)?,
             None => env.undefined()?,
@@ -302,8 +313,12 @@ impl JsHandler {
         let p = ret.primitive;
         if p.is_integer() || p.is_float() || p == Primitive::Bool {
             // Numbers need no temporaries: straight from JS into the result registers.
-            let mut bits = [0u64; 1];
-            convert::encode(&mut ctx, result, ret, bits.as_mut_ptr() as *mut u8)?;
+            let bits = match p {
+                Primitive::Float64 => [convert::fast_f64(env, result)?.to_bits()],
+                Primitive::Float32 => [(convert::fast_f64(env, result)? as f32).to_bits() as u64],
+                Primitive::Bool => [convert::bool_value(env, result)? as u64],
+                _ => [convert::int_store_bits(p, convert::fast_int_bits(env, result, ret.size)?)],
+            };
             // SAFETY: the frame belongs to a call of this prototype; `bits` holds the value.
             unsafe {
                 frame.store_result(&self.proto.plan.ret, bits.as_ptr() as *const u8, ret.size, self.proto.ret_ext)
@@ -330,6 +345,39 @@ impl JsHandler {
         inst.callback_temps.borrow_mut().extend(keep.into_kept());
         Ok(())
     }
+}
+
+/// A number or boolean argument read straight from its slot (`None` for other kinds).
+///
+/// # Safety
+/// The frame must hold a call whose argument `loc` is of type `info`.
+#[inline(always)]
+unsafe fn scalar_arg(
+    env: Env,
+    frame: &CallFrame,
+    loc: &crate::abi::ArgLoc,
+    info: &TypeInfo,
+) -> JsResult<Option<Value>> {
+    let crate::abi::ArgLoc::Moves(moves) = loc else { return Ok(None) };
+    let [m] = moves.as_slice() else { return Ok(None) };
+    let p = info.primitive;
+    if m.len as usize != info.size || !(p.is_integer() || p.is_float() || p == Primitive::Bool) {
+        return Ok(None);
+    }
+    // SAFETY: forwarded from the caller.
+    let bits = unsafe { frame.slot(m.dst) };
+    Ok(Some(match p {
+        Primitive::Float64 => env.double(f64::from_bits(bits))?,
+        Primitive::Float32 => env.double(f32::from_bits(bits as u32) as f64)?,
+        Primitive::Bool => env.boolean(bits as u8 != 0)?,
+        _ => match p.int_width() {
+            Some((w, signed, false)) => {
+                let ext = if signed { Ext::Sign } else { Ext::Zero };
+                convert::int_to_js(env, crate::call::frame::extend(bits, w as u32, ext), w, signed)?
+            }
+            _ => return Ok(None),
+        },
+    }))
 }
 
 /// The environment's broker: a thread-safe function that runs queued calls on the JS thread.
@@ -385,7 +433,7 @@ fn make_handler(
         func: env.reference(func)?,
         this: this.map(|t| env.reference(t)).transpose()?,
         proto,
-        js_thread: inst.js_thread,
+        js_pthread: inst.js_pthread,
         broker: broker(env, inst)?,
         alive: AtomicBool::new(true),
     }))

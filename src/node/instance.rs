@@ -74,6 +74,8 @@ pub struct Instance {
     pub chars: [TypeId; 3],
     /// The JS thread of this environment.
     pub js_thread: std::thread::ThreadId,
+    /// The same thread as `pthread_self()` reports it.
+    pub js_pthread: libc::pthread_t,
     /// Relay descriptions of prototypes used by callbacks.
     pub protos: RefCell<HashMap<TypeId, Arc<Proto>>>,
     /// The broker for calls from other threads (NULL until first needed).
@@ -130,6 +132,8 @@ impl Instance {
         Instance {
             chars,
             js_thread: std::thread::current().id(),
+            // SAFETY: pthread_self has no preconditions.
+            js_pthread: unsafe { libc::pthread_self() },
             protos: RefCell::new(HashMap::new()),
             broker: Cell::new(std::ptr::null_mut()),
             registered: RefCell::new(HashMap::new()),
