@@ -94,8 +94,7 @@ impl Callable {
                 lower_sig(inst, &Param { ty: sig.ret, dir: Direction::In }, &sig.params, sig.params.len(), false);
             Some(classify(&lowered)?)
         };
-        let infos: Vec<Arc<TypeInfo>> = params.iter().map(|p| p.info.clone()).collect();
-        let fast = plan.as_ref().and_then(|p| super::fastpath::FastPlan::new(&infos, &ret, p));
+        let fast = plan.as_ref().and_then(|p| super::fastpath::FastPlan::new(&params, &ret, p));
         Ok(Callable { name: sig.name.clone(), ptr, lib, sig, params, ret, plan, inst: inst as *const Instance, fast })
     }
 

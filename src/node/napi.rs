@@ -486,6 +486,18 @@ impl Env {
         Ok(None)
     }
 
+    /// The data address of a TypedArray (Buffers included), in one call; `None` for anything
+    /// else (the general conversion then decides).
+    #[inline(always)]
+    pub fn typedarray_data(self, v: Value) -> Option<*mut u8> {
+        let (mut t, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
+        // SAFETY: JS thread, valid env and value.
+        let status = unsafe {
+            sys::napi_get_typedarray_info(self.0, v, &mut t, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
+        };
+        (status == sys::Status::napi_ok).then_some(data as *mut u8)
+    }
+
     /// The number behind a JS Number.
     #[inline]
     pub fn get_f64(self, v: Value) -> JsResult<f64> {
