@@ -21,7 +21,7 @@ use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
 use super::types::resolve_spec;
 use super::Args;
-use crate::abi::{self, AbiType, CallPlan, Ext, Signature};
+use crate::abi::{self, AbiType, CallPlan, Ext, RetLoc, Signature};
 use crate::call::CallFrame;
 use crate::callback::{self as pool, Handler};
 use crate::types::{Detail, Primitive, TypeId, TypeInfo};
@@ -319,6 +319,17 @@ impl JsHandler {
                 Primitive::Bool => [convert::bool_value(env, result)? as u64],
                 _ => [convert::int_store_bits(p, convert::fast_int_bits(env, result, ret.size)?)],
             };
+            // One register: set it directly (widened as callers may expect); else the plan.
+            if let RetLoc::Regs(moves) = &self.proto.plan.ret {
+                if let [m] = moves.as_slice() {
+                    let v = crate::call::frame::extend(bits[0], m.len, self.proto.ret_ext);
+                    match m.reg {
+                        crate::abi::RetReg::Gpr(i) => frame.ret_gpr[i as usize] = v,
+                        crate::abi::RetReg::Fpr(i) => frame.ret_fpr[i as usize] = v,
+                    }
+                    return Ok(());
+                }
+            }
             // SAFETY: the frame belongs to a call of this prototype; `bits` holds the value.
             unsafe {
                 frame.store_result(&self.proto.plan.ret, bits.as_ptr() as *const u8, ret.size, self.proto.ret_ext)
