@@ -1,0 +1,299 @@
+//! C memory into JS values, disposers, and the copy-back of output parameters (spec §9, OUT-04,
+//! DISP-03).
+
+use smallvec::SmallVec;
+
+use super::*;
+use crate::node::handles::pointer_value;
+use crate::node::napi::{type_error, JsResult, Value};
+use crate::node::strings;
+use crate::types::{ArrayHint, Detail, Direction, Disposer, Primitive, TypeId, TypeInfo, VOID};
+
+/// Reads a value of type `info` at `src` (spec §9).
+///
+/// # Safety
+/// `src` must be readable for `info.size` bytes, and hold a valid value (pointers inside are
+/// dereferenced for strings and nested data).
+pub unsafe fn decode(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> JsResult<Value> {
+    let env = ctx.env;
+    let p = info.primitive;
+    // SAFETY: (whole function) forwarded from the caller.
+    unsafe {
+        let value = match p {
+            _ if p.is_integer() => {
+                let (bits, signed) = read_int(src, p);
+                int_to_js(env, bits, info.size, signed)?
+            }
+            Primitive::Float32 => env.double((src as *const f32).read_unaligned() as f64)?,
+            Primitive::Float64 => env.double((src as *const f64).read_unaligned())?,
+            Primitive::Bool => env.boolean(*src != 0)?,
+            Primitive::Void => env.undefined()?,
+            Primitive::String | Primitive::String16 | Primitive::String32 => {
+                let addr = read_addr(src, info.size);
+                let v = strings::decode(env, addr as usize as *const u8, string_width(p), None)?;
+                dispose(ctx, info, addr)?;
+                v
+            }
+            Primitive::Pointer | Primitive::Callback => {
+                let addr = read_addr(src, info.size);
+                let v = if addr == 0 {
+                    env.null()?
+                } else {
+                    pointer_value(env, ctx.inst, addr, info.target().unwrap_or(VOID))?
+                };
+                dispose(ctx, info, addr)?;
+                v
+            }
+            Primitive::Record => decode_record(ctx, src, info)?,
+            Primitive::Union => decode_union(ctx, src, info)?,
+            Primitive::Array => decode_array(ctx, src, info, None)?,
+            _ => return Err(type_error(format!("Cannot decode value of type {}", info.name))),
+        };
+        Ok(value)
+    }
+}
+
+/// Reads an address of `size` bytes.
+///
+/// # Safety
+/// `src` must be readable for `size` bytes.
+#[inline]
+pub unsafe fn read_addr(src: *const u8, size: usize) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if size == 4 {
+            (src as *const u32).read_unaligned() as u64
+        } else {
+            (src as *const u64).read_unaligned()
+        }
+    }
+}
+
+/// Runs the disposer of a disposable type after a value was converted (spec DISP-03, DISP-04).
+pub fn dispose(ctx: &mut Ctx<'_>, info: &TypeInfo, addr: u64) -> JsResult<()> {
+    let Some(disposer) = info.disposer.filter(|_| ctx.dispose) else {
+        return Ok(());
+    };
+    ctx.inst.disposed.set(ctx.inst.disposed.get() + 1);
+    match disposer {
+        // SAFETY: the disposable type promises memory from the C allocator (or NULL).
+        Disposer::Free => unsafe { libc::free(addr as usize as *mut libc::c_void) },
+        Disposer::Js(i) => {
+            let env = ctx.env;
+            let f = ctx.inst.disposers.borrow().get(i as usize).copied();
+            if let Some(f) = f {
+                let f = env.deref(f)?;
+                let pointee = info.target().unwrap_or(ctx.inst.chars[string_width(info.primitive) / 2]);
+                let ptr = pointer_value(env, ctx.inst, addr, pointee)?;
+                let this = env.null()?;
+                env.call_function(this, f, &[ptr])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> JsResult<Value> {
+    let env = ctx.env;
+    let obj = env.object()?;
+    // Every member is decoded first, then all are defined in one Node-API call: one property
+    // at a time costs far more.
+    let mut props: SmallVec<[napi::sys::napi_property_descriptor; 8]> = SmallVec::new();
+    for m in info.members() {
+        if !m.exposed() {
+            continue;
+        }
+        let member = ctx.inst.type_info(m.ty);
+        // SAFETY: members lie inside the record.
+        let at = unsafe { src.add(m.offset) };
+        let value = match &m.counted_by {
+            Some(counter) => {
+                let count = match info.members().iter().find(|c| &c.name == counter) {
+                    // SAFETY: the counter member lies inside the record.
+                    Some(c) => unsafe { read_int(src.add(c.offset), ctx.inst.type_info(c.ty).primitive).0 as usize },
+                    None => 0,
+                };
+                // SAFETY: forwarded; counted data is as valid as the record.
+                unsafe { decode_counted(ctx, at, &member, count)? }
+            }
+            // SAFETY: forwarded.
+            None => unsafe { decode(ctx, at, &member)? },
+        };
+        props.push(napi::sys::napi_property_descriptor {
+            utf8name: m.cname.as_ptr(),
+            name: std::ptr::null_mut(),
+            method: None,
+            getter: None,
+            setter: None,
+            value,
+            attributes: napi::sys::PropertyAttributes::writable
+                | napi::sys::PropertyAttributes::enumerable
+                | napi::sys::PropertyAttributes::configurable,
+            data: std::ptr::null_mut(),
+        });
+    }
+    crate::node::napi::call!(env, napi_define_properties(env.0, obj, props.len(), props.as_ptr()));
+    Ok(obj)
+}
+
+pub(crate) unsafe fn decode_counted(
+    ctx: &mut Ctx<'_>,
+    src: *const u8,
+    member: &TypeInfo,
+    count: usize,
+) -> JsResult<Value> {
+    let env = ctx.env;
+    match member.detail {
+        // SAFETY: forwarded; FLEX-04 truncates to the maximum length.
+        Detail::Array { len, .. } => unsafe { decode_array(ctx, src, member, Some(count.min(len))) },
+        _ => {
+            // SAFETY: the member is pointer-sized.
+            let addr = unsafe { read_addr(src, member.size) };
+            if addr == 0 {
+                return if count == 0 { env.array(0) } else { env.null() };
+            }
+            let elem_id = member.target().unwrap_or(VOID);
+            let elem = ctx.inst.type_info(elem_id);
+            let hint = ctx.inst.reg.borrow().default_hint(elem_id);
+            // SAFETY: C promised `count` elements at addr.
+            unsafe { decode_elements(ctx, addr as usize as *const u8, &elem, count, hint) }
+        }
+    }
+}
+
+pub(crate) unsafe fn decode_union(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> JsResult<Value> {
+    let env = ctx.env;
+    let id = find_type_id(ctx, info);
+    let (buffer, data) = env.arraybuffer(info.size)?;
+    // SAFETY: both hold info.size bytes.
+    unsafe { std::ptr::copy_nonoverlapping(src, data, info.size) };
+    let make = ctx.inst.helper(env, |h| h.make_union)?;
+    let ty = crate::node::handles::type_value(env, ctx.inst, id, Direction::In)?;
+    let undefined = env.undefined()?;
+    env.call_function(undefined, make, &[ty, buffer])
+}
+
+/// The registry id of a union type from its info (unions are few: a scan is fine).
+pub(crate) fn find_type_id(ctx: &Ctx<'_>, info: &TypeInfo) -> TypeId {
+    let reg = ctx.inst.reg.borrow();
+    let mut i = 0u32;
+    while let Some(t) = reg.try_get(TypeId(i)) {
+        if std::ptr::eq(t, info) || *t == *info {
+            return TypeId(i);
+        }
+        i += 1;
+    }
+    VOID
+}
+
+/// Decodes a fixed array by its hint (spec ARR-07); `count` overrides the length (FLEX-04).
+pub(crate) unsafe fn decode_array(
+    ctx: &mut Ctx<'_>,
+    src: *const u8,
+    info: &TypeInfo,
+    count: Option<usize>,
+) -> JsResult<Value> {
+    let Detail::Array { elem, len, hint, .. } = info.detail else {
+        return ctx.env.undefined();
+    };
+    let elem = ctx.inst.type_info(elem);
+    // SAFETY: forwarded.
+    unsafe { decode_elements(ctx, src, &elem, count.unwrap_or(len), hint) }
+}
+
+/// Decodes `len` elements at `src` as a string, TypedArray or Array.
+///
+/// # Safety
+/// `src` must be readable for `len` elements.
+pub unsafe fn decode_elements(
+    ctx: &mut Ctx<'_>,
+    src: *const u8,
+    elem: &TypeInfo,
+    len: usize,
+    hint: ArrayHint,
+) -> JsResult<Value> {
+    let env = ctx.env;
+    let p = elem.primitive;
+    match hint {
+        // SAFETY: forwarded; the string stops at the NUL or the array's end.
+        ArrayHint::String => unsafe { strings::decode(env, src, elem.size, Some(len)) },
+        ArrayHint::Typed if (p.is_integer() && elem.size < 8) || p.is_float() => {
+            use napi::sys::TypedarrayType as T;
+            let kind = match (p, elem.size) {
+                (Primitive::Float32, _) => T::float32_array,
+                (Primitive::Float64, _) => T::float64_array,
+                (_, 1) if p.int_width().is_some_and(|w| w.1) => T::int8_array,
+                (_, 1) => T::uint8_array,
+                (_, 2) if p.int_width().is_some_and(|w| w.1) => T::int16_array,
+                (_, 2) => T::uint16_array,
+                (_, _) if p.int_width().is_some_and(|w| w.1) => T::int32_array,
+                _ => T::uint32_array,
+            };
+            // SAFETY: forwarded.
+            let bytes = unsafe { std::slice::from_raw_parts(src, len * elem.size) };
+            let arr = env.typedarray_copy(kind, bytes)?;
+            if let Some((w, _, true)) = p.int_width() {
+                if let Some((data, n)) = env.buffer_data(arr)? {
+                    for i in 0..n / w {
+                        // SAFETY: inside the new TypedArray.
+                        unsafe { std::slice::from_raw_parts_mut(data.add(i * w), w).reverse() };
+                    }
+                }
+            }
+            Ok(arr)
+        }
+        _ => {
+            let arr = env.array(len)?;
+            for i in 0..len {
+                // SAFETY: forwarded.
+                let v = unsafe { decode(ctx, src.add(i * elem.size), elem)? };
+                env.set_element(arr, i as u32, v)?;
+            }
+            Ok(arr)
+        }
+    }
+}
+
+/// Copies output parameters back into their JS values, in parameter order (spec OUT-04).
+pub fn copy_back(ctx: &mut Ctx<'_>) -> JsResult<()> {
+    if ctx.outs.is_empty() {
+        return Ok(());
+    }
+    let outs = std::mem::take(&mut ctx.outs);
+    let env = ctx.env;
+    for out in outs {
+        // SAFETY: each pointer is a temporary of the right size that C filled.
+        unsafe {
+            match out {
+                OutArg::Array { arr, ptr, elem, len } => {
+                    for i in 0..len {
+                        let v = decode(ctx, ptr.add(i as usize * elem.size), &elem)?;
+                        env.set_element(arr, i, v)?;
+                    }
+                }
+                OutArg::Object { obj, ptr, info } => {
+                    for m in info.members() {
+                        if m.exposed() {
+                            let member = ctx.inst.type_info(m.ty);
+                            let v = decode(ctx, ptr.add(m.offset), &member)?;
+                            env.set_named(obj, &m.cname, v)?;
+                        }
+                    }
+                }
+                OutArg::Union { obj, ptr, info } => {
+                    if let Some(state) = union_state(ctx, obj)? {
+                        let (buffer, data) = env.arraybuffer(info.size)?;
+                        std::ptr::copy_nonoverlapping(ptr, data, info.size);
+                        env.set(state, "raw", buffer)?;
+                        env.set(state, "active", env.null()?)?;
+                    }
+                }
+                OutArg::StringBuf { arr, ptr, width, cap } => {
+                    let v = strings::decode(env, ptr, width, Some(cap))?;
+                    env.set_element(arr, 0, v)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
