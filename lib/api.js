@@ -68,7 +68,22 @@ function build(native) {
         return makeUnion(native.resolve(type), null);
     }
 
-    native._setup({ unionState, makeUnion });
+    // fn.info and fn.async (spec FN-15, FN-16): computed on first access by shared getters,
+    // then kept as plain properties.
+    const lazy = (name, compute) => ({
+        get() {
+            const value = compute(this);
+            Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+            return value;
+        },
+        enumerable: true,
+        configurable: true,
+    });
+    const fixedProps = { info: lazy('info', native._infoOf), async: lazy('async', native._asyncOf) };
+    const variadicProps = { info: fixedProps.info };
+    const decorate = (fn, variadic) => { Object.defineProperties(fn, variadic ? variadicProps : fixedProps); };
+
+    native._setup({ unionState, makeUnion, decorate });
 
     const deprecated = (fn, message, code) => util.deprecate(fn, message, code);
 

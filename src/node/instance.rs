@@ -48,6 +48,8 @@ pub struct Helpers {
     pub union_state: Option<napi_ref>,
     /// `(typeValue, introspection, arrayBuffer) => unionInstance`.
     pub make_union: Option<napi_ref>,
+    /// `(fn, variadic) => void`: defines the lazy `info`/`async` accessors of a function.
+    pub decorate: Option<napi_ref>,
 }
 
 /// Everything one environment owns.

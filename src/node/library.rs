@@ -302,80 +302,46 @@ fn symbol(env: Env, lib: &Arc<LibHandle>, args: &Args) -> JsResult<Value> {
 
 /// Wraps a callable in a JS function (spec FN-15): named after the C function, with `info`, and
 /// `async` unless variadic (FN-16).
-pub fn function_object(env: Env, _inst: &Instance, callable: Callable) -> JsResult<Value> {
+pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResult<Value> {
     let name = if callable.name.is_empty() { "<anonymous>".to_string() } else { callable.name.clone() };
     let variadic = callable.plan.is_none();
     let callable = Arc::new(callable);
-    let (f, data) = callable_function(env, &name, call_entry(callable.params.len(), variadic), &callable)?;
-    // `info` and `async` are made on first use (declaring thousands of functions is common and
-    // most are never introspected nor called asynchronously); each then stays as a plain value.
-    let mut props = vec![lazy(c"info", info_getter, data)];
-    if !variadic {
-        props.push(lazy(c"async", async_getter, data));
-    }
-    super::napi::call!(env, napi_define_properties(env.0, f, props.len(), props.as_ptr()));
+    let data = Box::into_raw(Box::new(callable.clone())) as *mut c_void;
+    let f = env.function(&name, Some(call_entry(callable.params.len(), variadic)), data)?;
+    // The function wraps its callable (freed with it), so that the shared `info`/`async`
+    // getters can find it from `this`.
+    super::napi::call!(env, napi_wrap(env.0, f, data, Some(drop_callable), std::ptr::null_mut(), std::ptr::null_mut()));
+    // `info` and `async` are made on first use, by accessors that lib/api.js defines with
+    // shared getter functions: declaring thousands of functions is common, most are never
+    // introspected, and Node-API would create two new getter functions per declaration.
+    let decorate = inst.helper(env, |h| h.decorate)?;
+    let undefined = env.undefined()?;
+    env.call_function(undefined, decorate, &[f, env.boolean(variadic)?])?;
     Ok(f)
 }
 
-/// An enumerable, configurable accessor computing a property on first access.
-fn lazy(
-    name: &'static std::ffi::CStr,
-    getter: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
-    data: *mut c_void,
-) -> sys::napi_property_descriptor {
-    sys::napi_property_descriptor {
-        utf8name: name.as_ptr(),
-        name: std::ptr::null_mut(),
-        method: None,
-        getter: Some(getter),
-        setter: None,
-        value: std::ptr::null_mut(),
-        attributes: sys::PropertyAttributes::enumerable | sys::PropertyAttributes::configurable,
-        data,
+/// The callable a declared function wraps.
+fn unwrap_callable<'a>(env: Env, f: Value) -> JsResult<&'a Arc<Callable>> {
+    let mut data = std::ptr::null_mut();
+    super::napi::call!(env, napi_unwrap(env.0, f, &mut data));
+    if data.is_null() {
+        return Err(type_error("Not a function declared by koffi"));
     }
+    // SAFETY: only function_object wraps, with a Box<Arc<Callable>> that lives as long as `f`.
+    Ok(unsafe { &*(data as *const Arc<Callable>) })
 }
 
-/// Replaces a lazy accessor of `this` with its value, as a plain data property.
-fn settle(env: Env, this: Value, name: &'static std::ffi::CStr, value: Value) -> JsResult<Value> {
-    let prop = sys::napi_property_descriptor {
-        utf8name: name.as_ptr(),
-        name: std::ptr::null_mut(),
-        method: None,
-        getter: None,
-        setter: None,
-        value,
-        attributes: sys::PropertyAttributes::writable
-            | sys::PropertyAttributes::enumerable
-            | sys::PropertyAttributes::configurable,
-        data: std::ptr::null_mut(),
-    };
-    super::napi::call!(env, napi_define_properties(env.0, this, 1, &prop));
-    Ok(value)
+/// `_infoOf(fn)`: the `info` object of a declared function (spec FN-15).
+pub fn info_of(env: Env, args: &Args) -> JsResult<Value> {
+    let inst = Instance::of(env)?;
+    unwrap_callable(env, args.at(0))?.info_object(env, inst)
 }
 
-/// `fn.info`: `{ name, arguments, result }` (spec FN-15).
-unsafe extern "C" fn info_getter(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    // SAFETY: called by Node with a valid env and callback info.
-    unsafe {
-        entry(env, info, |env, args| {
-            let inst = Instance::of(env)?;
-            let value = callable_of(args).info_object(env, inst)?;
-            settle(env, args.this, c"info", value)
-        })
-    }
-}
-
-/// `fn.async`: the asynchronous twin (spec FN-16).
-unsafe extern "C" fn async_getter(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    // SAFETY: called by Node with a valid env and callback info.
-    unsafe {
-        entry(env, info, |env, args| {
-            let callable = callable_of(args);
-            let name = if callable.name.is_empty() { "<anonymous>" } else { &callable.name };
-            let (a, _) = callable_function(env, name, call_async_function, callable)?;
-            settle(env, args.this, c"async", a)
-        })
-    }
+/// `_asyncOf(fn)`: the asynchronous twin of a declared function (spec FN-16).
+pub fn async_of(env: Env, args: &Args) -> JsResult<Value> {
+    let callable = unwrap_callable(env, args.at(0))?;
+    let name = if callable.name.is_empty() { "<anonymous>" } else { &callable.name };
+    Ok(callable_function(env, name, call_async_function, callable)?.0)
 }
 
 /// A JS function whose data is a boxed `Arc<Callable>`, freed with the function.

@@ -37,8 +37,6 @@ pub struct Args {
     pub argv: SmallVec<[Value; 16]>,
     /// The function's data pointer.
     pub data: *mut c_void,
-    /// `this` of the call.
-    pub this: Value,
     undefined: Value,
 }
 
@@ -47,8 +45,7 @@ impl Args {
         let mut argc = 16usize;
         let mut argv: SmallVec<[Value; 16]> = SmallVec::from_elem(std::ptr::null_mut(), 16);
         let mut data = std::ptr::null_mut();
-        let mut this = std::ptr::null_mut();
-        napi::call!(env, napi_get_cb_info(env.0, info, &mut argc, argv.as_mut_ptr(), &mut this, &mut data));
+        napi::call!(env, napi_get_cb_info(env.0, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data));
         if argc > 16 {
             argv.resize(argc, std::ptr::null_mut());
             napi::call!(
@@ -57,7 +54,7 @@ impl Args {
             );
         }
         argv.truncate(argc);
-        Ok(Args { argv, data, this, undefined: env.undefined()? })
+        Ok(Args { argv, data, undefined: env.undefined()? })
     }
 
     /// Number of arguments passed.
@@ -165,6 +162,8 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
         "register" => callback::register,
         "unregister" => callback::unregister,
         "_setup" => settings::setup,
+        "_infoOf" => library::info_of,
+        "_asyncOf" => library::async_of,
         "_pollOpen" => poll::open,
         "_pollStart" => poll::start,
         "_pollStop" => poll::stop,

@@ -573,6 +573,12 @@ impl Env {
 
     /// A JS string as a Rust `String`.
     pub fn get_string(self, v: Value) -> JsResult<String> {
+        // Most strings here are short names and type specifiers: one call into a stack buffer.
+        let mut small = [0u8; 128];
+        let n = self.string_utf8_into(v, small.as_mut_ptr(), small.len())?;
+        if n + 1 < small.len() {
+            return Ok(String::from_utf8_lossy(&small[..n]).into_owned());
+        }
         let len = self.string_utf8_len(v)?;
         let mut buf = vec![0u8; len + 1];
         let n = self.string_utf8_into(v, buf.as_mut_ptr(), buf.len())?;

@@ -144,6 +144,7 @@ pub fn setup(env: Env, args: &Args) -> JsResult<Value> {
     let mut helpers = inst.helpers.borrow_mut();
     helpers.union_state = Some(env.reference(env.get(obj, "unionState")?)?);
     helpers.make_union = Some(env.reference(env.get(obj, "makeUnion")?)?);
+    helpers.decorate = Some(env.reference(env.get(obj, "decorate")?)?);
     env.undefined()
 }
 
