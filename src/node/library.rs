@@ -416,17 +416,7 @@ unsafe extern "C" fn call_function<const N: usize>(
             callable.call(e, inst, &more)
         }
     }));
-    match result {
-        Ok(Ok(v)) => v,
-        Ok(Err(err)) => {
-            e.throw(err);
-            std::ptr::null_mut()
-        }
-        Err(_) => {
-            e.throw(error("Internal koffi-rs error (a bug): the call was aborted"));
-            std::ptr::null_mut()
-        }
-    }
+    super::settle(e, result)
 }
 
 /// The call entry for a function of `params` fixed parameters (variadic ones take the widest).

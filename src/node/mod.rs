@@ -78,7 +78,12 @@ pub unsafe fn entry(
     f: impl FnOnce(Env, &Args) -> JsResult<Value>,
 ) -> sys::napi_value {
     let env = Env(env);
-    let result = catch_unwind(AssertUnwindSafe(|| Args::get(env, info).and_then(|args| f(env, &args))));
+    settle(env, catch_unwind(AssertUnwindSafe(|| Args::get(env, info).and_then(|args| f(env, &args)))))
+}
+
+/// The value a Node-API callback returns for `result`: the value, or NULL after throwing the
+/// error (a panic, which would be a bug, becomes an Error rather than an abort).
+pub fn settle(env: Env, result: std::thread::Result<JsResult<Value>>) -> sys::napi_value {
     match result {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
