@@ -151,7 +151,7 @@ pub fn setup(env: Env, args: &Args) -> JsResult<Value> {
 /// `koffi.os.errno`: the C library's `E…` constants (spec ERRNO-02).
 pub fn errno_constants(env: Env) -> JsResult<Value> {
     let obj = env.object()?;
-    for (name, value) in ERRNO {
+    for (name, value) in ERRNO.iter().chain(ERRNO_LINUX) {
         env.set(obj, name, env.int32(*value)?)?;
     }
     Ok(obj)
@@ -161,7 +161,7 @@ macro_rules! errno_table {
     ($($name:ident),* $(,)?) => { &[$((stringify!($name), libc::$name)),*] };
 }
 
-#[cfg(target_os = "linux")]
+/// The `E…` constants every POSIX C library defines.
 const ERRNO: &[(&str, i32)] = errno_table!(
     EPERM,
     ENOENT,
@@ -177,7 +177,6 @@ const ERRNO: &[(&str, i32)] = errno_table!(
     ENOMEM,
     EACCES,
     EFAULT,
-    ENOTBLK,
     EBUSY,
     EEXIST,
     EXDEV,
@@ -188,7 +187,6 @@ const ERRNO: &[(&str, i32)] = errno_table!(
     ENFILE,
     EMFILE,
     ENOTTY,
-    ETXTBSY,
     EFBIG,
     ENOSPC,
     ESPIPE,
@@ -204,6 +202,21 @@ const ERRNO: &[(&str, i32)] = errno_table!(
     ENOTEMPTY,
     ELOOP,
     EWOULDBLOCK,
+    EINPROGRESS,
+    EALREADY,
+    ENOTSOCK,
+    EADDRINUSE,
+    ECONNREFUSED,
+    ECONNRESET,
+    ETIMEDOUT,
+    EHOSTUNREACH,
+);
+
+/// The ones glibc and musl add on Linux.
+#[cfg(target_os = "linux")]
+const ERRNO_LINUX: &[(&str, i32)] = errno_table!(
+    ENOTBLK,
+    ETXTBSY,
     ENOMSG,
     EIDRM,
     ECHRNG,
@@ -250,7 +263,6 @@ const ERRNO: &[(&str, i32)] = errno_table!(
     ERESTART,
     ESTRPIPE,
     EUSERS,
-    ENOTSOCK,
     EDESTADDRREQ,
     EMSGSIZE,
     EPROTOTYPE,
@@ -261,24 +273,17 @@ const ERRNO: &[(&str, i32)] = errno_table!(
     ENOTSUP,
     EPFNOSUPPORT,
     EAFNOSUPPORT,
-    EADDRINUSE,
     EADDRNOTAVAIL,
     ENETDOWN,
     ENETUNREACH,
     ENETRESET,
     ECONNABORTED,
-    ECONNRESET,
     ENOBUFS,
     EISCONN,
     ENOTCONN,
     ESHUTDOWN,
     ETOOMANYREFS,
-    ETIMEDOUT,
-    ECONNREFUSED,
     EHOSTDOWN,
-    EHOSTUNREACH,
-    EALREADY,
-    EINPROGRESS,
     ESTALE,
     EUCLEAN,
     ENOTNAM,
@@ -298,54 +303,5 @@ const ERRNO: &[(&str, i32)] = errno_table!(
     ERFKILL,
     EHWPOISON,
 );
-
 #[cfg(not(target_os = "linux"))]
-const ERRNO: &[(&str, i32)] = errno_table!(
-    EPERM,
-    ENOENT,
-    ESRCH,
-    EINTR,
-    EIO,
-    ENXIO,
-    E2BIG,
-    ENOEXEC,
-    EBADF,
-    ECHILD,
-    EAGAIN,
-    ENOMEM,
-    EACCES,
-    EFAULT,
-    EBUSY,
-    EEXIST,
-    EXDEV,
-    ENODEV,
-    ENOTDIR,
-    EISDIR,
-    EINVAL,
-    ENFILE,
-    EMFILE,
-    ENOTTY,
-    EFBIG,
-    ENOSPC,
-    ESPIPE,
-    EROFS,
-    EMLINK,
-    EPIPE,
-    EDOM,
-    ERANGE,
-    EDEADLK,
-    ENAMETOOLONG,
-    ENOLCK,
-    ENOSYS,
-    ENOTEMPTY,
-    ELOOP,
-    EWOULDBLOCK,
-    EINPROGRESS,
-    EALREADY,
-    ENOTSOCK,
-    EADDRINUSE,
-    ECONNREFUSED,
-    ECONNRESET,
-    ETIMEDOUT,
-    EHOSTUNREACH,
-);
+const ERRNO_LINUX: &[(&str, i32)] = &[];
