@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 
 pub mod arm64;
+#[cfg(test)]
+mod testing;
 pub mod x64_sysv;
 
 use smallvec::SmallVec;

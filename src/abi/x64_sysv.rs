@@ -295,7 +295,7 @@ mod tests {
     //! `8+k(%rsp)`, past its return address.
 
     use super::*;
-    use crate::abi::Leaf;
+    use crate::abi::testing::{agg, fpr as xmm, gpr, moves, mv, rets, sc, sig, stack, strukt, times};
     use Ext::{None as N, Sign as S, Zero as Z};
     use Scalar::*;
 
@@ -309,42 +309,6 @@ mod tests {
     const RXMM1: RetReg = RetReg::Fpr(1);
     const SRET: RetLoc = RetLoc::Sret { ptr: RDI };
 
-    fn sc(s: Scalar) -> AbiType {
-        AbiType::Scalar(s)
-    }
-    /// An aggregate with explicit size and alignment, from (offset, scalar) leaves.
-    fn agg(size: usize, align: usize, fields: &[(usize, Scalar)]) -> AbiType {
-        let leaves = fields.iter().map(|&(offset, scalar)| Leaf { offset, scalar });
-        let has_union = false;
-        AbiType::Aggregate(Aggregate { size, align, leaves: leaves.collect(), has_union })
-    }
-    /// A naturally laid-out struct: alignment of its widest scalar, size padded to it.
-    fn strukt(fields: &[(usize, Scalar)]) -> AbiType {
-        let align = fields.iter().map(|f| f.1.size()).max().unwrap_or(1);
-        let end = fields.iter().map(|f| f.0 + f.1.size()).max().unwrap_or(0);
-        agg(end.next_multiple_of(align), align, fields)
-    }
-    fn mv(src: u32, len: u32, dst: Slot, ext: Ext) -> Move {
-        Move { src, len, dst, ext }
-    }
-    fn moves(m: &[Move]) -> ArgLoc {
-        ArgLoc::Moves(m.iter().copied().collect())
-    }
-    fn gpr(i: u8, len: u32, ext: Ext) -> ArgLoc {
-        moves(&[mv(0, len, Slot::Gpr(i), ext)])
-    }
-    fn xmm(i: u8, len: u32) -> ArgLoc {
-        moves(&[mv(0, len, Slot::Fpr(i), N)])
-    }
-    fn stack(off: u32, len: u32, ext: Ext) -> ArgLoc {
-        moves(&[mv(0, len, Slot::Stack(off), ext)])
-    }
-    fn rets(m: &[(RetReg, u32, u32)]) -> RetLoc {
-        RetLoc::Regs(m.iter().map(|&(reg, dst, len)| RetMove { reg, dst, len }).collect())
-    }
-    fn sig(ret: AbiType, params: Vec<AbiType>) -> Signature {
-        Signature { fixed: params.len(), ret, params, variadic: false }
-    }
     fn plan(ret: AbiType, params: Vec<AbiType>) -> CallPlan {
         classify(&sig(ret, params)).expect("classifies")
     }
@@ -354,9 +318,6 @@ mod tests {
     }
     fn ret(ty: AbiType) -> RetLoc {
         plan(ty, vec![]).ret
-    }
-    fn times(n: usize, s: Scalar) -> Vec<AbiType> {
-        vec![sc(s); n]
     }
     fn l2() -> AbiType {
         strukt(&[(0, I64), (8, I64)])

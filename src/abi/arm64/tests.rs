@@ -6,7 +6,7 @@
 //! `L3 {long a, b, c;}`, `I3 {int a, b, c;}`, `A16 {_Alignas(16) long a; long b;}`.
 
 use super::*;
-use crate::abi::Leaf;
+use crate::abi::testing::{agg, array, fpr as v, gpr as x, moves, mv, rets, sc, sig, stack, strukt, times, union};
 use Ext::{None as N, Sign as S, Zero as Z};
 use Scalar::*;
 use Variant::{Aapcs64, Apple};
@@ -15,29 +15,6 @@ const BOTH: [Variant; 2] = [Aapcs64, Apple];
 const X0: RetReg = RetReg::Gpr(0);
 const X1: RetReg = RetReg::Gpr(1);
 
-fn sc(s: Scalar) -> AbiType {
-    AbiType::Scalar(s)
-}
-/// An aggregate with explicit size and alignment, from (offset, scalar) leaves.
-fn agg(size: usize, align: usize, fields: &[(usize, Scalar)]) -> AbiType {
-    let leaves = fields.iter().map(|&(offset, scalar)| Leaf { offset, scalar }).collect();
-    AbiType::Aggregate(Aggregate { size, align, leaves, has_union: false })
-}
-/// The same, for a union (or a struct containing one).
-fn union(size: usize, align: usize, fields: &[(usize, Scalar)]) -> AbiType {
-    let leaves = fields.iter().map(|&(offset, scalar)| Leaf { offset, scalar }).collect();
-    AbiType::Aggregate(Aggregate { size, align, leaves, has_union: true })
-}
-/// A naturally laid-out struct: alignment of its widest scalar, size padded to it.
-fn strukt(fields: &[(usize, Scalar)]) -> AbiType {
-    let align = fields.iter().map(|f| f.1.size()).max().unwrap_or(1);
-    let end = fields.iter().map(|f| f.0 + f.1.size()).max().unwrap_or(0);
-    agg(end.next_multiple_of(align), align, fields)
-}
-/// A struct of `n` members of type `s`.
-fn array(n: usize, s: Scalar) -> AbiType {
-    strukt(&(0..n).map(|i| (i * s.size(), s)).collect::<Vec<_>>())
-}
 fn f3() -> AbiType {
     array(3, F32)
 }
@@ -50,21 +27,6 @@ fn l3() -> AbiType {
 fn a16() -> AbiType {
     agg(16, 16, &[(0, I64), (8, I64)])
 }
-fn mv(src: u32, len: u32, dst: Slot, ext: Ext) -> Move {
-    Move { src, len, dst, ext }
-}
-fn moves(m: &[Move]) -> ArgLoc {
-    ArgLoc::Moves(m.iter().copied().collect())
-}
-fn x(i: u8, len: u32, ext: Ext) -> ArgLoc {
-    moves(&[mv(0, len, Slot::Gpr(i), ext)])
-}
-fn v(i: u8, len: u32) -> ArgLoc {
-    moves(&[mv(0, len, Slot::Fpr(i), N)])
-}
-fn stack(off: u32, len: u32, ext: Ext) -> ArgLoc {
-    moves(&[mv(0, len, Slot::Stack(off), ext)])
-}
 /// A composite of `size` bytes in consecutive x registers from `first`.
 fn xs(first: u8, size: u32) -> ArgLoc {
     let piece = |i: u32| mv(8 * i, (size - 8 * i).min(8), Slot::Gpr(first + i as u8), N);
@@ -76,12 +38,6 @@ fn vs(first: u8, n: u8, len: u32) -> ArgLoc {
 }
 fn byref(ptr: Slot) -> ArgLoc {
     ArgLoc::Indirect { ptr }
-}
-fn rets(m: &[(RetReg, u32, u32)]) -> RetLoc {
-    RetLoc::Regs(m.iter().map(|&(reg, dst, len)| RetMove { reg, dst, len }).collect())
-}
-fn sig(ret: AbiType, params: Vec<AbiType>) -> Signature {
-    Signature { fixed: params.len(), ret, params, variadic: false }
 }
 fn plan(variant: Variant, ret: AbiType, params: Vec<AbiType>) -> CallPlan {
     classify(&sig(ret, params), variant).expect("classifies")
@@ -97,9 +53,6 @@ fn vcall(variant: Variant, fixed: usize, params: Vec<AbiType>) -> CallPlan {
 }
 fn ret(variant: Variant, ty: AbiType) -> RetLoc {
     plan(variant, ty, vec![]).ret
-}
-fn times(n: usize, s: Scalar) -> Vec<AbiType> {
-    vec![sc(s); n]
 }
 
 #[test]
