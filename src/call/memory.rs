@@ -157,14 +157,7 @@ impl CallMemory {
             // SAFETY: start + size lies within the heap mapping.
             return unsafe { self.heap.as_mut_ptr().add(start) };
         }
-        match spill_block(size) {
-            Some(mut spill) => {
-                let ptr = spill.as_mut_ptr() as *mut u8;
-                self.spilled.push(spill);
-                ptr
-            }
-            None => std::ptr::null_mut(),
-        }
+        spill_into(&mut self.spilled, size)
     }
 
     /// Like [`CallMemory::alloc`], zero-filled.
@@ -200,14 +193,22 @@ impl CallMemory {
     }
 }
 
-/// A zeroed, 16-byte-aligned block of at least `size` bytes from the system allocator, or `None`
-/// when it cannot be had.
-pub fn spill_block(size: usize) -> Option<Box<[u64]>> {
-    let words = size.checked_add(15)? / 8;
+/// Allocates a zeroed, 16-byte-aligned block of at least `size` bytes from the system allocator,
+/// hands it to `keep` (which owns it from then on) and returns its address; null when it cannot
+/// be had.
+pub fn spill_into(keep: &mut Vec<Box<[u64]>>, size: usize) -> *mut u8 {
+    let Some(words) = size.checked_add(15).map(|n| n / 8) else {
+        return std::ptr::null_mut();
+    };
     let mut v: Vec<u64> = Vec::new();
-    v.try_reserve_exact(words).ok()?;
+    if v.try_reserve_exact(words).is_err() {
+        return std::ptr::null_mut();
+    }
     v.resize(words, 0);
-    Some(v.into_boxed_slice())
+    let mut block = v.into_boxed_slice();
+    let ptr = block.as_mut_ptr() as *mut u8;
+    keep.push(block);
+    ptr
 }
 
 #[cfg(test)]

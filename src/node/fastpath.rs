@@ -3,7 +3,7 @@
 //! table when the function is declared, so that a call is a loop of "read a number, store it in
 //! a slot" and no conversion context is built.
 
-use super::convert::{bool_value, fast_f64, fast_int_bits, int_to_js, pointer_arg, Ctx};
+use super::convert::{bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarRet};
 use super::func::{errno_slot, in_argument, run, Callable, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
@@ -45,14 +45,8 @@ struct FastArg {
 #[derive(Clone, Copy, Debug)]
 enum FastRet {
     Void,
-    Int {
-        reg: RetReg,
-        width: u8,
-        signed: bool,
-    },
-    Float32(RetReg),
-    Float64(RetReg),
-    Bool(RetReg),
+    /// A number or boolean in one register.
+    Scalar(RetReg, ScalarRet),
     /// Anything else in registers (pointers, strings): the general conversion.
     General,
 }
@@ -95,12 +89,9 @@ impl FastPlan {
         let ret = match (&plan.ret, ret.primitive) {
             (RetLoc::Void, _) => FastRet::Void,
             (RetLoc::Sret { .. }, _) => return None,
-            (RetLoc::Regs(moves), p) => match (moves.as_slice(), p, p.int_width()) {
-                ([m], Primitive::Float32, _) => FastRet::Float32(m.reg),
-                ([m], Primitive::Float64, _) => FastRet::Float64(m.reg),
-                ([m], Primitive::Bool, _) => FastRet::Bool(m.reg),
-                ([m], _, Some((w, signed, false))) => FastRet::Int { reg: m.reg, width: w as u8, signed },
-                (_, p, _) if p.is_pointer_like() => FastRet::General,
+            (RetLoc::Regs(moves), p) => match (moves.as_slice(), ScalarRet::of(p)) {
+                ([m], Some(conv)) => FastRet::Scalar(m.reg, conv),
+                _ if p.is_pointer_like() => FastRet::General,
                 _ => return None,
             },
         };
@@ -215,15 +206,7 @@ fn call(
     let result = match fast.ret {
         // A NULL result from a Node-API callback is `undefined`: no call needed.
         FastRet::Void => Ok(std::ptr::null_mut()),
-        // Only the low byte of a returned bool is defined, and only its low bit counts (spec
-        // ABI-01, PRIM-09).
-        FastRet::Bool(reg) => env.boolean(frame.ret(reg) & 1 != 0),
-        FastRet::Float64(reg) => env.double(f64::from_bits(frame.ret(reg))),
-        FastRet::Float32(reg) => env.double(f32::from_bits(frame.ret(reg) as u32) as f64),
-        FastRet::Int { reg, width, signed } => {
-            let ext = if signed { Ext::Sign } else { Ext::Zero };
-            int_to_js(env, extend(frame.ret(reg), width as u32, ext), width as usize, signed)
-        }
+        FastRet::Scalar(reg, conv) => conv.to_js(env, frame.ret(reg)),
         FastRet::General => super::func::general_ret(env, inst, c, frame, mem),
     };
     // Nothing between the C return and the next JS statement may change errno (CALL-11).

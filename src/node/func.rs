@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::convert::{self, bool_value, fast_f64, fast_int_bits, int_store_bits, pointer_arg, Ctx};
+use super::convert::{self, bool_value, fast_f64, fast_int_bits, int_store_bits, pointer_arg, Ctx, ScalarRet};
 use super::handles::type_value;
 use super::instance::Instance;
 use super::library::LibHandle;
@@ -380,7 +380,6 @@ fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &ArgLo
     }
 }
 
-/// Converts the result registers (or the sret memory) to JS.
 /// A scalar result (number or boolean in one register) converted straight from the register,
 /// without a conversion context; `None` for everything else.
 #[inline(always)]
@@ -388,24 +387,11 @@ fn scalar_ret(env: Env, frame: &CallFrame, moves: &[abi::RetMove], ret: &TypeInf
     if moves.len() != 1 || ret.size > 8 {
         return None;
     }
-    let bits = frame.ret(moves[0].reg);
-    let prim = ret.primitive;
-    Some(match prim {
-        // Only the low byte of a returned bool is defined, and only its low bit counts (spec
-        // ABI-01, PRIM-09).
-        Primitive::Bool => env.boolean(bits & 1 != 0),
-        Primitive::Float64 => env.double(f64::from_bits(bits)),
-        Primitive::Float32 => env.double(f32::from_bits(bits as u32) as f64),
-        _ => match prim.int_width() {
-            Some((w, signed, false)) => {
-                let ext = if signed { abi::Ext::Sign } else { abi::Ext::Zero };
-                convert::int_to_js(env, extend(bits, w as u32, ext), w, signed)
-            }
-            _ => return None,
-        },
-    })
+    let conv = ScalarRet::of(ret.primitive)?;
+    Some(conv.to_js(env, frame.ret(moves[0].reg)))
 }
 
+/// Converts the result registers (or the sret memory) to JS.
 fn convert_ret(
     ctx: &mut Ctx<'_>,
     frame: &CallFrame,

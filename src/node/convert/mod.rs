@@ -19,7 +19,7 @@ pub use pointer::*;
 
 use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
-use crate::call::memory::spill_block;
+use crate::call::memory::spill_into;
 use crate::call::CallMemory;
 use crate::types::{Primitive, TypeInfo};
 
@@ -99,14 +99,7 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn alloc(&mut self, size: usize, align: usize) -> JsResult<*mut u8> {
         let ptr = if self.mem.is_null() {
-            match spill_block(size) {
-                Some(mut block) => {
-                    let ptr = block.as_mut_ptr() as *mut u8;
-                    self.kept.push(block);
-                    ptr
-                }
-                None => std::ptr::null_mut(),
-            }
+            spill_into(&mut self.kept, size)
         } else {
             // SAFETY: `mem` is the instance's call memory; no other reference to it is live
             // while this short call runs (nested calls go through the same raw pointer).
@@ -256,6 +249,52 @@ pub unsafe fn read_int(src: *const u8, p: Primitive) -> (u64, bool) {
         crate::call::frame::extend(bits, w as u32, if signed { crate::abi::Ext::Sign } else { crate::abi::Ext::Zero }),
         signed,
     )
+}
+
+/// How a number or boolean result held in one register becomes JS; decided once per function,
+/// applied per call by both call paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarRet {
+    Bool,
+    Float32,
+    Float64,
+    /// A native-endian integer of `width` bytes.
+    Int {
+        width: u8,
+        signed: bool,
+    },
+}
+
+impl ScalarRet {
+    /// The conversion for a result of primitive `p`, or `None` when it is not a number or
+    /// boolean (or is a byte-swapped integer, which the general decoder handles).
+    pub fn of(p: Primitive) -> Option<ScalarRet> {
+        match p {
+            Primitive::Bool => Some(ScalarRet::Bool),
+            Primitive::Float32 => Some(ScalarRet::Float32),
+            Primitive::Float64 => Some(ScalarRet::Float64),
+            _ => match p.int_width() {
+                Some((w, signed, false)) => Some(ScalarRet::Int { width: w as u8, signed }),
+                _ => None,
+            },
+        }
+    }
+
+    /// The JS value of the register bits `bits`.
+    #[inline(always)]
+    pub fn to_js(self, env: Env, bits: u64) -> JsResult<Value> {
+        match self {
+            // Only the low byte of a returned bool is defined, and only its low bit counts (spec
+            // ABI-01, PRIM-09).
+            ScalarRet::Bool => env.boolean(bits & 1 != 0),
+            ScalarRet::Float64 => env.double(f64::from_bits(bits)),
+            ScalarRet::Float32 => env.double(f32::from_bits(bits as u32) as f64),
+            ScalarRet::Int { width, signed } => {
+                let ext = if signed { crate::abi::Ext::Sign } else { crate::abi::Ext::Zero };
+                int_to_js(env, crate::call::frame::extend(bits, width as u32, ext), width as usize, signed)
+            }
+        }
+    }
 }
 
 /// An integer as a JS value: Numbers for ≤ 32 bits, Number-or-BigInt for 64 (spec PRIM-07).
