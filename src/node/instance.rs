@@ -176,12 +176,15 @@ impl Instance {
     /// Stores a new instance as `env`'s instance data, freed at the environment's teardown.
     pub fn install(env: napi_env) -> JsResult<&'static Instance> {
         let inst = Box::into_raw(Box::new(Instance::new()));
-        unsafe extern "C" fn finalize(_env: napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
-            // SAFETY: `data` is the Box leaked by `install`, finalised exactly once.
-            drop(unsafe { Box::from_raw(data as *mut Instance) });
-        }
         // SAFETY: valid env; ownership of `inst` passes to Node.
-        let status = unsafe { sys::napi_set_instance_data(env, inst as *mut _, Some(finalize), std::ptr::null_mut()) };
+        let status = unsafe {
+            sys::napi_set_instance_data(
+                env,
+                inst as *mut _,
+                Some(super::napi::drop_boxed::<Instance>),
+                std::ptr::null_mut(),
+            )
+        };
         if status != sys::Status::napi_ok {
             // SAFETY: not handed over, still ours.
             drop(unsafe { Box::from_raw(inst) });

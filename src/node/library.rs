@@ -11,7 +11,7 @@ use napi::sys;
 use super::func::Callable;
 use super::handles::pointer_value;
 use super::instance::Instance;
-use super::napi::{error, type_error, Env, JsResult, JsType, Value};
+use super::napi::{drop_boxed, error, type_error, Env, JsResult, JsType, Value};
 use super::types::{resolve_param_spec, resolve_spec};
 use super::{entry, Args};
 use crate::types::{parse_prototype, Convention, FuncSig, Param};
@@ -44,18 +44,6 @@ impl LibHandle {
         let sym = unsafe { lib.get::<*const c_void>(&cname) }.ok()?;
         Some(sym.into_raw() as *const c_void)
     }
-}
-
-/// Releases a boxed `Arc<LibHandle>` attached to a method function.
-unsafe extern "C" fn drop_handle(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the Box created in `load`, finalised once.
-    drop(unsafe { Box::from_raw(data as *mut Arc<LibHandle>) });
-}
-
-/// Releases a boxed `Arc<Callable>` attached to a function object.
-unsafe extern "C" fn drop_callable(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-    // SAFETY: `data` is the Box created in `callable_function`, finalised once.
-    drop(unsafe { Box::from_raw(data as *mut Arc<Callable>) });
 }
 
 /// `koffi.load(path | null, options?)` (spec LIB-01..LIB-07).
@@ -124,19 +112,7 @@ pub fn load(env: Env, args: &Args) -> JsResult<Value> {
         ("thiscall", Some(lib_thiscall)),
     ];
     for (name, cb) in methods {
-        let data = Box::into_raw(Box::new(handle.clone()));
-        let f = env.function(name, cb, data as *mut c_void)?;
-        super::napi::call!(
-            env,
-            napi_add_finalizer(
-                env.0,
-                f,
-                data as *mut c_void,
-                Some(drop_handle),
-                std::ptr::null_mut(),
-                std::ptr::null_mut()
-            )
-        );
+        let f = env.function_owning(name, cb, handle.clone())?;
         env.set(obj, name, f)?;
     }
     Ok(obj)
@@ -310,7 +286,10 @@ pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResul
     let f = env.function(&name, Some(call_entry(callable.params.len(), variadic)), data)?;
     // The function wraps its callable (freed with it), so that the shared `info`/`async`
     // getters can find it from `this`.
-    super::napi::call!(env, napi_wrap(env.0, f, data, Some(drop_callable), std::ptr::null_mut(), std::ptr::null_mut()));
+    super::napi::call!(
+        env,
+        napi_wrap(env.0, f, data, Some(drop_boxed::<Arc<Callable>>), std::ptr::null_mut(), std::ptr::null_mut())
+    );
     // `info` and `async` are made on first use, by accessors that lib/api.js defines with
     // shared getter functions: declaring thousands of functions is common, most are never
     // introspected, and Node-API would create two new getter functions per declaration.
@@ -341,33 +320,10 @@ pub fn info_of(env: Env, args: &Args) -> JsResult<Value> {
 pub fn async_of(env: Env, args: &Args) -> JsResult<Value> {
     let callable = unwrap_callable(env, args.at(0))?;
     let name = if callable.name.is_empty() { "<anonymous>" } else { &callable.name };
-    Ok(callable_function(env, name, call_async_function, callable)?.0)
+    env.function_owning(name, Some(call_async_function), callable.clone())
 }
 
-/// A JS function whose data is a boxed `Arc<Callable>`, freed with the function.
-fn callable_function(
-    env: Env,
-    name: &str,
-    cb: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
-    callable: &Arc<Callable>,
-) -> JsResult<(Value, *mut c_void)> {
-    let data = Box::into_raw(Box::new(callable.clone()));
-    let f = env.function(name, Some(cb), data as *mut c_void)?;
-    super::napi::call!(
-        env,
-        napi_add_finalizer(
-            env.0,
-            f,
-            data as *mut c_void,
-            Some(drop_callable),
-            std::ptr::null_mut(),
-            std::ptr::null_mut()
-        )
-    );
-    Ok((f, data as *mut c_void))
-}
-
-/// The callable behind a function made by `callable_function`.
+/// The callable behind a function made by `async_of` (its data is an `Arc<Callable>`).
 ///
 /// # Safety
 /// `args.data` must be such a function's data.

@@ -135,6 +135,15 @@ macro_rules! call {
 }
 pub(crate) use call;
 
+/// Node-API finalizer freeing a `Box<T>` given to Node as instance, function or wrap data.
+///
+/// # Safety
+/// `data` must come from `Box::<T>::into_raw`, and Node finalises it once.
+pub unsafe extern "C" fn drop_boxed<T>(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: forwarded from the caller.
+    drop(unsafe { Box::from_raw(data as *mut T) });
+}
+
 impl Env {
     /// Maps a failed status to an error: a pending exception propagates as is.
     #[cold]
@@ -625,6 +634,18 @@ impl Env {
             napi_create_function(self.0, name.as_ptr() as *const c_char, name.len() as isize, cb, data, &mut v)
         );
         Ok(v)
+    }
+
+    /// Creates a JS function calling `cb` with `data` moved to the heap and freed when the
+    /// function is collected; `cb` receives the data as a `*mut T`.
+    pub fn function_owning<T: 'static>(self, name: &str, cb: sys::napi_callback, data: T) -> JsResult<Value> {
+        let data = Box::into_raw(Box::new(data)) as *mut c_void;
+        let f = self.function(name, cb, data).inspect_err(|_| {
+            // SAFETY: the Box made above, not handed to Node.
+            drop(unsafe { Box::from_raw(data as *mut T) });
+        })?;
+        call!(self, napi_add_finalizer(self.0, f, data, Some(drop_boxed::<T>), ptr::null_mut(), ptr::null_mut()));
+        Ok(f)
     }
 
     /// Calls `f` with `this` and `args`.
