@@ -15,7 +15,7 @@ use std::thread::ThreadId;
 
 use napi::sys;
 
-use super::convert::{self, Ctx};
+use super::convert::{self, Ctx, ScalarConv};
 use super::handles::{pointer_address, pointer_value};
 use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
@@ -371,24 +371,12 @@ unsafe fn scalar_arg(
 ) -> JsResult<Option<Value>> {
     let crate::abi::ArgLoc::Moves(moves) = loc else { return Ok(None) };
     let [m] = moves.as_slice() else { return Ok(None) };
-    let p = info.primitive;
-    if m.len as usize != info.size || !(p.is_integer() || p.is_float() || p == Primitive::Bool) {
+    let Some(conv) = ScalarConv::of(info.primitive).filter(|_| m.len as usize == info.size) else {
         return Ok(None);
-    }
+    };
     // SAFETY: forwarded from the caller.
     let bits = unsafe { frame.slot(m.dst) };
-    Ok(Some(match p {
-        Primitive::Float64 => env.double(f64::from_bits(bits))?,
-        Primitive::Float32 => env.double(f32::from_bits(bits as u32) as f64)?,
-        Primitive::Bool => env.boolean(bits as u8 != 0)?,
-        _ => match p.int_width() {
-            Some((w, signed, false)) => {
-                let ext = if signed { Ext::Sign } else { Ext::Zero };
-                convert::int_to_js(env, crate::call::frame::extend(bits, w as u32, ext), w, signed)?
-            }
-            _ => return Ok(None),
-        },
-    }))
+    conv.to_js(env, bits).map(Some)
 }
 
 /// The environment's broker: a thread-safe function that runs queued calls on the JS thread.

@@ -3,7 +3,7 @@
 //! table when the function is declared, so that a call is a loop of "read a number, store it in
 //! a slot" and no conversion context is built.
 
-use super::convert::{bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarRet};
+use super::convert::{bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarConv};
 use super::func::{errno_slot, in_argument, run, Callable, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
@@ -46,7 +46,7 @@ struct FastArg {
 enum FastRet {
     Void,
     /// A number or boolean in one register.
-    Scalar(RetReg, ScalarRet),
+    Scalar(RetReg, ScalarConv),
     /// Anything else in registers (pointers, strings): the general conversion.
     General,
 }
@@ -89,7 +89,7 @@ impl FastPlan {
         let ret = match (&plan.ret, ret.primitive) {
             (RetLoc::Void, _) => FastRet::Void,
             (RetLoc::Sret { .. }, _) => return None,
-            (RetLoc::Regs(moves), p) => match (moves.as_slice(), ScalarRet::of(p)) {
+            (RetLoc::Regs(moves), p) => match (moves.as_slice(), ScalarConv::of(p)) {
                 ([m], Some(conv)) => FastRet::Scalar(m.reg, conv),
                 _ if p.is_pointer_like() => FastRet::General,
                 _ => return None,

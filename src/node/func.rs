@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::convert::{self, bool_value, fast_f64, fast_int_bits, int_store_bits, pointer_arg, Ctx, ScalarRet};
+use super::convert::{self, bool_value, fast_f64, fast_int_bits, int_store_bits, pointer_arg, Ctx, ScalarConv};
 use super::handles::type_value;
 use super::instance::Instance;
 use super::library::LibHandle;
@@ -387,7 +387,7 @@ fn scalar_ret(env: Env, frame: &CallFrame, moves: &[abi::RetMove], ret: &TypeInf
     if moves.len() != 1 || ret.size > 8 {
         return None;
     }
-    let conv = ScalarRet::of(ret.primitive)?;
+    let conv = ScalarConv::of(ret.primitive)?;
     Some(conv.to_js(env, frame.ret(moves[0].reg)))
 }
 

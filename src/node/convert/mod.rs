@@ -251,10 +251,10 @@ pub unsafe fn read_int(src: *const u8, p: Primitive) -> (u64, bool) {
     )
 }
 
-/// How a number or boolean result held in one register becomes JS; decided once per function,
-/// applied per call by both call paths.
+/// How a number or boolean held in one register or stack slot becomes JS: the results of both
+/// call paths and the scalar arguments of callbacks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScalarRet {
+pub enum ScalarConv {
     Bool,
     Float32,
     Float64,
@@ -265,16 +265,16 @@ pub enum ScalarRet {
     },
 }
 
-impl ScalarRet {
-    /// The conversion for a result of primitive `p`, or `None` when it is not a number or
+impl ScalarConv {
+    /// The conversion for a value of primitive `p`, or `None` when it is not a number or
     /// boolean (or is a byte-swapped integer, which the general decoder handles).
-    pub fn of(p: Primitive) -> Option<ScalarRet> {
+    pub fn of(p: Primitive) -> Option<ScalarConv> {
         match p {
-            Primitive::Bool => Some(ScalarRet::Bool),
-            Primitive::Float32 => Some(ScalarRet::Float32),
-            Primitive::Float64 => Some(ScalarRet::Float64),
+            Primitive::Bool => Some(ScalarConv::Bool),
+            Primitive::Float32 => Some(ScalarConv::Float32),
+            Primitive::Float64 => Some(ScalarConv::Float64),
             _ => match p.int_width() {
-                Some((w, signed, false)) => Some(ScalarRet::Int { width: w as u8, signed }),
+                Some((w, signed, false)) => Some(ScalarConv::Int { width: w as u8, signed }),
                 _ => None,
             },
         }
@@ -284,12 +284,12 @@ impl ScalarRet {
     #[inline(always)]
     pub fn to_js(self, env: Env, bits: u64) -> JsResult<Value> {
         match self {
-            // Only the low byte of a returned bool is defined, and only its low bit counts (spec
-            // ABI-01, PRIM-09).
-            ScalarRet::Bool => env.boolean(bits & 1 != 0),
-            ScalarRet::Float64 => env.double(f64::from_bits(bits)),
-            ScalarRet::Float32 => env.double(f32::from_bits(bits as u32) as f64),
-            ScalarRet::Int { width, signed } => {
+            // Only the low byte of a bool is defined, and only its low bit counts (spec ABI-01,
+            // PRIM-09).
+            ScalarConv::Bool => env.boolean(bits & 1 != 0),
+            ScalarConv::Float64 => env.double(f64::from_bits(bits)),
+            ScalarConv::Float32 => env.double(f32::from_bits(bits as u32) as f64),
+            ScalarConv::Int { width, signed } => {
                 let ext = if signed { crate::abi::Ext::Sign } else { crate::abi::Ext::Zero };
                 int_to_js(env, crate::call::frame::extend(bits, width as u32, ext), width as usize, signed)
             }
