@@ -118,17 +118,7 @@ macro_rules! exports {
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(env: sys::napi_env, exports: sys::napi_value) -> sys::napi_value {
     let e = Env(env);
-    match catch_unwind(AssertUnwindSafe(|| init(e, exports))) {
-        Ok(Ok(v)) => v,
-        Ok(Err(err)) => {
-            e.throw(err);
-            std::ptr::null_mut()
-        }
-        Err(_) => {
-            e.throw(error("koffi-rs failed to initialise"));
-            std::ptr::null_mut()
-        }
-    }
+    settle(e, catch_unwind(AssertUnwindSafe(|| init(e, exports))))
 }
 
 fn init(env: Env, exports: Value) -> JsResult<Value> {
