@@ -201,7 +201,8 @@ fn execute(
 #[cold]
 fn end_of_relays(inst: &Instance) {
     inst.callback_temps.borrow_mut().clear();
-    let transients: Vec<_> = inst.callback_transients.borrow_mut().drain(..).collect();
+    // Taken out first, so that no borrow of the list is held while the handlers are released.
+    let transients = std::mem::take(&mut *inst.callback_transients.borrow_mut());
     super::callback::release_transients(transients);
 }
 
