@@ -60,6 +60,9 @@ FUNC_BEGIN(kffi_call_x64_sysv)
     movq    %rsi, %rbx                          /* rbx = frame, survives the call           */
     movq    %rdi, %r11                          /* r11 = target (scratch, not an argument)  */
 
+    movq    FRAME_FPR_COUNT(%rbx), %rax         /* %al = vector registers used (§3.5.7);    */
+    testq   %rax, %rax                          /* the plan counts them for every call, so  */
+    jz      1f                                  /* none used means none to load             */
     movq    FRAME_FPR+8*0(%rbx), %xmm0          /* vector argument registers                */
     movq    FRAME_FPR+8*1(%rbx), %xmm1
     movq    FRAME_FPR+8*2(%rbx), %xmm2
@@ -68,7 +71,7 @@ FUNC_BEGIN(kffi_call_x64_sysv)
     movq    FRAME_FPR+8*5(%rbx), %xmm5
     movq    FRAME_FPR+8*6(%rbx), %xmm6
     movq    FRAME_FPR+8*7(%rbx), %xmm7
-
+1:
     movq    %rsp, FRAME_CALLER_SP(%rbx)         /* where a callback may run JS meanwhile    */
     movq    FRAME_STACK(%rbx), %rsp             /* switch to the call memory's stack: the   */
                                                 /* stack arguments are already in place     */
@@ -78,7 +81,6 @@ FUNC_BEGIN(kffi_call_x64_sysv)
     movq    FRAME_GPR+8*3(%rbx), %rcx
     movq    FRAME_GPR+8*4(%rbx), %r8
     movq    FRAME_GPR+8*5(%rbx), %r9
-    movq    FRAME_FPR_COUNT(%rbx), %rax         /* %al = vector registers used (§3.5.7)     */
 
     callq   *%r11
 

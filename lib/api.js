@@ -83,7 +83,10 @@ function build(native) {
     const variadicProps = { info: fixedProps.info };
     const decorate = (fn, variadic) => { Object.defineProperties(fn, variadic ? variadicProps : fixedProps); };
 
-    native._setup({ unionState, makeUnion, decorate });
+    // Node.js itself (not another runtime implementing Node-API): the native side may then
+    // check Node's callback layout once for a quicker path (see src/node/fastpath.rs).
+    const isNode = process.release?.name === 'node' && !process.versions.bun && !process.versions.deno;
+    native._setup({ unionState, makeUnion, decorate, isNode });
 
     const deprecated = (fn, message, code) => util.deprecate(fn, message, code);
 

@@ -3,8 +3,15 @@
 //! table when the function is declared, so that a call is a loop of "read a number, store it in
 //! a slot" and no conversion context is built.
 
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use napi::sys;
+
 use super::convert::{bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarConv};
-use super::func::{errno_slot, in_argument, run, Callable, ParamConv};
+use super::func::{enter, in_argument, leave, run, Callable, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
 use crate::abi::{ArgLoc, CallPlan, Ext, RetLoc, RetReg, Slot};
@@ -45,7 +52,12 @@ struct FastArg {
 #[derive(Clone, Copy, Debug)]
 enum FastRet {
     Void,
-    /// A number or boolean in one register.
+    /// The most common results, read from the first integer or vector result register with
+    /// one Node-API call each (checked against the plan when the table is built).
+    Int32,
+    Uint32,
+    Double,
+    /// Any other number or boolean in one register.
     Scalar(RetReg, ScalarConv),
     /// Anything else in registers (pointers, strings): the general conversion.
     General,
@@ -58,6 +70,9 @@ pub struct FastPlan {
     ret: FastRet,
     stack_size: u32,
     fpr_count: u8,
+    /// Whether a call may take anything from the call memory (stack arguments, strings,
+    /// the general conversion's temporaries).
+    uses_memory: bool,
 }
 
 impl FastPlan {
@@ -90,16 +105,176 @@ impl FastPlan {
             (RetLoc::Void, _) => FastRet::Void,
             (RetLoc::Sret { .. }, _) => return None,
             (RetLoc::Regs(moves), p) => match (moves.as_slice(), ScalarConv::of(p)) {
-                ([m], Some(conv)) => FastRet::Scalar(m.reg, conv),
+                ([m], Some(conv)) => match (m.reg, conv) {
+                    (RetReg::Gpr(0), ScalarConv::Int { width: 4, signed: true }) => FastRet::Int32,
+                    (RetReg::Gpr(0), ScalarConv::Int { width: 4, signed: false }) => FastRet::Uint32,
+                    (RetReg::Fpr(0), ScalarConv::Float64) => FastRet::Double,
+                    (reg, conv) => FastRet::Scalar(reg, conv),
+                },
                 _ if p.is_pointer_like() => FastRet::General,
                 _ => return None,
             },
         };
-        Some(FastPlan { args: args.into_boxed_slice(), ret, stack_size: plan.stack_size, fpr_count: plan.fpr_count })
+        let uses_memory = plan.stack_size > 0
+            || matches!(ret, FastRet::General)
+            || args.iter().any(|a| matches!(a.conv, Conv::Utf8 | Conv::Pointer));
+        Some(FastPlan {
+            args: args.into_boxed_slice(),
+            ret,
+            stack_size: plan.stack_size,
+            fpr_count: plan.fpr_count,
+            uses_memory,
+        })
     }
 }
 
-/// Calls `c` through its lean-path table.
+/// A Node-API callback.
+type Entry = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
+
+/// The entry point of a lean-path function of `params` parameters, if there is one for that
+/// count (larger ones take the general entry, which reaches the same lean path).
+pub fn entry(params: usize) -> Option<Entry> {
+    Some(match params {
+        0 => lean_entry::<0>,
+        1 => lean_entry::<1>,
+        2 => lean_entry::<2>,
+        3 => lean_entry::<3>,
+        4 => lean_entry::<4>,
+        5 => lean_entry::<5>,
+        6 => lean_entry::<6>,
+        7 => lean_entry::<7>,
+        8 => lean_entry::<8>,
+        _ => return None,
+    })
+}
+
+/// The Node-API entry of a lean-path function of exactly `N` parameters: the whole call in one
+/// function, without the general entry's layers. Whatever the lean path does not handle
+/// (missing arguments, an unloaded library, call memory not mapped yet) goes to the general
+/// entry before anything has happened, so that it reports the error in the one usual way.
+unsafe extern "C" fn lean_entry<const N: usize>(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let mut argv: [Value; N] = [std::ptr::null_mut(); N];
+    let data = if N == 0 && DIRECT_DATA.load(Ordering::Relaxed) {
+        // SAFETY: checked by `probe_direct_data` for this process's Node-API.
+        unsafe { direct_data(info) }
+    } else {
+        let mut argc = N;
+        let mut data = std::ptr::null_mut();
+        // SAFETY: called by Node with a valid env and callback info; argv holds N values.
+        let status =
+            unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data) };
+        if status != sys::Status::napi_ok || argc < N {
+            // SAFETY: forwarded.
+            return unsafe { general_entry(env, info) };
+        }
+        data
+    };
+    // SAFETY: the function's data is its Box<Arc<Callable>>, alive while the function is; the
+    // callable's instance lives as long as its environment.
+    let c: &Callable = unsafe { &*(data as *const Arc<Callable>) };
+    let inst = unsafe { &*c.inst };
+    let (Some(fast), Some(mem)) = (&c.fast, inst.memory_if_mapped()) else {
+        // SAFETY: forwarded.
+        return unsafe { general_entry(env, info) };
+    };
+    if c.lib.as_ref().is_some_and(|lib| !lib.is_loaded()) {
+        // SAFETY: forwarded.
+        return unsafe { general_entry(env, info) };
+    }
+    let e = Env(env);
+    enter(inst);
+    // A function that takes nothing from the call memory (no stack arguments, no temporaries)
+    // has nothing to release: nested calls made by callbacks release their own.
+    // SAFETY: the instance's call memory; nested calls mark and release in LIFO order.
+    let mark = fast.uses_memory.then(|| unsafe { (*mem).mark() });
+    let result = execute(e, inst, c, fast, &argv, mem);
+    if let Some(mark) = mark {
+        // SAFETY: as above.
+        unsafe { (*mem).release(mark) };
+    }
+    leave(inst);
+    match result {
+        Ok(v) => v,
+        Err(err) => {
+            e.throw(err);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// The general entry, for the cases the lean entry leaves to it.
+#[cold]
+unsafe fn general_entry(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    // SAFETY: forwarded; the general entry reads the arguments itself.
+    unsafe { super::library::general_entry(env, info) }
+}
+
+/// Whether a function's data pointer may be read straight from its `napi_callback_info`
+/// (set by [`probe_direct_data`] when this process's Node-API lays it out as expected).
+static DIRECT_DATA: AtomicBool = AtomicBool::new(false);
+
+/// The data pointer of the function being called, read from Node's callback info without a
+/// `napi_get_cb_info` call: in Node.js the info is a wrapper whose second word is the
+/// function's callback bundle `{ napi_env env; void *cb_data; ... }`. A function without
+/// parameters needs nothing else from the info, and this saves a third of its call overhead.
+///
+/// # Safety
+/// Only after [`probe_direct_data`] found that layout.
+#[inline(always)]
+unsafe fn direct_data(info: sys::napi_callback_info) -> *mut c_void {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        let bundle = *(info as *const *const *mut c_void).add(1);
+        *bundle.add(1)
+    }
+}
+
+/// Checks, once per process, whether [`direct_data`] reads what `napi_get_cb_info` reports: it
+/// calls a probe function whose data and environment are known, and compares. Only called on
+/// Node.js itself (other runtimes implementing Node-API lay out their info differently).
+pub fn probe_direct_data(env: Env) -> JsResult<()> {
+    static PROBED: std::sync::Once = std::sync::Once::new();
+    let mut outcome = Ok(());
+    PROBED.call_once(|| outcome = run_probe(env));
+    outcome
+}
+
+/// A marker whose address is the probe function's data.
+static PROBE_MARKER: u8 = 0;
+
+fn run_probe(env: Env) -> JsResult<()> {
+    unsafe extern "C" fn probe(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+        let mut data = std::ptr::null_mut();
+        // SAFETY: called by Node with a valid env and callback info.
+        let status = unsafe {
+            sys::napi_get_cb_info(
+                env,
+                info,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut data,
+            )
+        };
+        let expected = &PROBE_MARKER as *const u8 as *mut c_void;
+        if status == sys::Status::napi_ok && data == expected && !info.is_null() {
+            // SAFETY: Node.js's callback info holds at least two words; the second one is
+            // checked to be a bundle starting with this env before its data word is trusted.
+            let matches = unsafe {
+                let bundle = *(info as *const *const *mut c_void).add(1);
+                !bundle.is_null() && *bundle == env as *mut c_void && *bundle.add(1) == expected
+            };
+            DIRECT_DATA.store(matches, Ordering::Relaxed);
+        }
+        std::ptr::null_mut()
+    }
+    let f = env.function("probe", Some(probe), &PROBE_MARKER as *const u8 as *mut c_void)?;
+    env.call_function(env.undefined()?, f, &[])?;
+    Ok(())
+}
+
+/// Calls `c` through its lean-path table. Conversions run under `catch_unwind` (a panic there
+/// would be a bug, reported as an Error); the call itself and scalar results cannot panic.
 #[inline(always)]
 pub fn execute(
     env: Env,
@@ -110,12 +285,17 @@ pub fn execute(
     mem: *mut CallMemory,
 ) -> JsResult<Value> {
     // SAFETY: the call memory outlives the call (see func::execute).
-    let stack = unsafe { (*mem).stack_args(fast.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
+    let stack = match unsafe { (*mem).stack_args(fast.stack_size as usize) } {
+        Ok(stack) => stack,
+        Err(e) => return Err(error(e.to_string())),
+    };
     let mut frame = CallFrame { stack, fpr_count: fast.fpr_count as u64, ..CallFrame::default() };
     // A conversion context only when a string or pointer needs the general conversion.
     let mut ctx: Option<Ctx<'_>> = None;
-    let result = fill(env, inst, c, fast, args, mem, &mut frame, &mut ctx);
-    let result = result.and_then(|_| call(env, inst, c, fast, &mut frame, mem));
+    // `args` has the function's parameter count: a constant in each lean entry.
+    let filled =
+        if args.is_empty() { Ok(()) } else { caught(|| fill(env, inst, c, fast, args, mem, &mut frame, &mut ctx)) };
+    let result = filled.and_then(|()| call(env, inst, c, fast, &mut frame, mem));
     if let Some(ctx) = ctx.as_mut() {
         if !ctx.transients.is_empty() {
             super::callback::release_transients(ctx.transients.drain(..));
@@ -124,6 +304,11 @@ pub fn execute(
     result
 }
 
+/// Runs a conversion step, turning a panic (a bug) into an Error rather than an abort.
+#[inline(always)]
+fn caught<T>(f: impl FnOnce() -> JsResult<T>) -> JsResult<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(super::internal_error()))
+}
 /// Converts the arguments into the frame.
 #[allow(clippy::too_many_arguments, reason = "the pieces of one call, kept in registers")]
 #[inline(always)]
@@ -200,14 +385,17 @@ fn call(
     frame: &mut CallFrame,
     mem: *mut CallMemory,
 ) -> JsResult<Value> {
-    let errno = errno_slot();
+    let errno = inst.errno;
     // SAFETY: the thread's errno slot.
     let saved_errno = run(env, inst, c, frame, errno)?;
     let result = match fast.ret {
         // A NULL result from a Node-API callback is `undefined`: no call needed.
         FastRet::Void => Ok(std::ptr::null_mut()),
+        FastRet::Int32 => env.int32(frame.ret_gpr[0] as i32),
+        FastRet::Uint32 => env.uint32(frame.ret_gpr[0] as u32),
+        FastRet::Double => env.double(f64::from_bits(frame.ret_fpr[0])),
         FastRet::Scalar(reg, conv) => conv.to_js(env, frame.ret(reg)),
-        FastRet::General => super::func::general_ret(env, inst, c, frame, mem),
+        FastRet::General => caught(|| super::func::general_ret(env, inst, c, frame, mem)),
     };
     // Nothing between the C return and the next JS statement may change errno (CALL-11).
     // SAFETY: as above.

@@ -174,9 +174,9 @@ fn execute(
     args: &[Value],
 ) -> JsResult<Value> {
     let mem = inst.memory()?;
-    // SAFETY: the call memory outlives the call; nested calls mark/release in LIFO order.
+    enter(inst);
+    // SAFETY: the call memory outlives the call; nested calls mark and release in LIFO order.
     let mark = unsafe { (*mem).mark() };
-    inst.call_depth.set(inst.call_depth.get() + 1);
     let result = if let Some(fast) = &c.fast {
         super::fastpath::execute(env, inst, c, fast, args, mem)
     } else {
@@ -189,12 +189,25 @@ fn execute(
     };
     // SAFETY: as above.
     unsafe { (*mem).release(mark) };
+    leave(inst);
+    result
+}
+
+/// Starts a synchronous call: counts it as in progress (callbacks it reaches run nested).
+#[inline(always)]
+pub(super) fn enter(inst: &Instance) {
+    inst.call_depth.set(inst.call_depth.get() + 1);
+}
+
+/// Ends a synchronous call; after the outermost call during which callbacks ran, releases
+/// what they left behind. Paired with [`enter`].
+#[inline(always)]
+pub(super) fn leave(inst: &Instance) {
     let depth = inst.call_depth.get() - 1;
     inst.call_depth.set(depth);
     if depth == 0 && inst.relayed.replace(false) {
         end_of_relays(inst);
     }
-    result
 }
 
 /// After the outermost call during which callbacks ran: release what they left behind.
@@ -265,7 +278,7 @@ fn execute_in(
 ) -> JsResult<Value> {
     let mut frame = CallFrame::default();
     let sret = prepare(ctx, &mut frame, c, params, plan, args)?;
-    let saved_errno = run(ctx.env, ctx.inst, c, &mut frame, errno_slot())?;
+    let saved_errno = run(ctx.env, ctx.inst, c, &mut frame, ctx.inst.errno)?;
     let result = finish(ctx, c, plan, &frame, sret);
     // Nothing between the C return and the next JS statement may change errno (CALL-11).
     set_errno(saved_errno);

@@ -78,6 +78,8 @@ pub struct Instance {
     pub js_thread: std::thread::ThreadId,
     /// The same thread as `pthread_self()` reports it.
     pub js_pthread: libc::pthread_t,
+    /// The JS thread's `errno` slot (looked up once: every synchronous call saves it).
+    pub errno: *mut i32,
     /// Relay descriptions of prototypes used by callbacks.
     pub protos: RefCell<HashMap<TypeId, Arc<Proto>>>,
     /// The broker for calls from other threads (NULL until first needed).
@@ -136,6 +138,7 @@ impl Instance {
             js_thread: std::thread::current().id(),
             // SAFETY: pthread_self has no preconditions.
             js_pthread: unsafe { libc::pthread_self() },
+            errno: super::func::errno_slot(),
             protos: RefCell::new(HashMap::new()),
             broker: Cell::new(std::ptr::null_mut()),
             registered: RefCell::new(HashMap::new()),
@@ -219,6 +222,13 @@ impl Instance {
             unsafe { *self.memory.get() = Some(Box::new(mem)) };
         }
         Ok(())
+    }
+
+    /// The call memory as a raw pointer if it is mapped already (the lean entry's check).
+    #[inline(always)]
+    pub fn memory_if_mapped(&self) -> Option<*mut CallMemory> {
+        // SAFETY: JS thread only; the Box gives a stable address and no reference is live.
+        unsafe { (*self.memory.get()).as_deref_mut().map(|m| m as *mut CallMemory) }
     }
 
     /// The call memory as a raw pointer. Calls nest (a getter or callback may call C again

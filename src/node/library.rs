@@ -283,7 +283,8 @@ pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResul
     let variadic = callable.plan.is_none();
     let callable = Arc::new(callable);
     let data = Box::into_raw(Box::new(callable.clone())) as *mut c_void;
-    let f = env.function(&name, Some(call_entry(callable.params.len(), variadic)), data)?;
+    let lean = if callable.fast.is_some() { super::fastpath::entry(callable.params.len()) } else { None };
+    let f = env.function(&name, Some(lean.unwrap_or(call_entry(callable.params.len(), variadic))), data)?;
     // The function wraps its callable (freed with it), so that the shared `info`/`async`
     // getters can find it from `this`.
     super::napi::call!(
@@ -373,6 +374,28 @@ unsafe extern "C" fn call_function<const N: usize>(
         }
     }));
     super::settle(e, result)
+}
+
+/// The general entry of any declared function (the lean entry's fallback): it picks the entry
+/// its callable would have had without the lean path.
+///
+/// # Safety
+/// Must be called by Node with the env and callback info of a declared function's call.
+pub(super) unsafe fn general_entry(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let mut data = std::ptr::null_mut();
+    // SAFETY: forwarded from the caller.
+    let status = unsafe {
+        sys::napi_get_cb_info(env, info, std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut(), &mut data)
+    };
+    if status != sys::Status::napi_ok || data.is_null() {
+        let e = Env(env);
+        e.throw(e.failure(status));
+        return std::ptr::null_mut();
+    }
+    // SAFETY: a declared function's data is its Box<Arc<Callable>>.
+    let callable = unsafe { &*(data as *const Arc<Callable>) };
+    // SAFETY: forwarded from the caller.
+    unsafe { call_entry(callable.params.len(), callable.plan.is_none())(env, info) }
 }
 
 /// The call entry for a function of `params` fixed parameters (variadic ones take the widest).

@@ -91,10 +91,16 @@ pub fn settle(env: Env, result: std::thread::Result<JsResult<Value>>) -> sys::na
             std::ptr::null_mut()
         }
         Err(_) => {
-            env.throw(error("Internal koffi-rs error (a bug): the operation was aborted"));
+            env.throw(internal_error());
             std::ptr::null_mut()
         }
     }
+}
+
+/// The error a caught panic (a bug) becomes.
+#[cold]
+pub fn internal_error() -> napi::JsError {
+    error("Internal koffi-rs error (a bug): the operation was aborted")
 }
 
 macro_rules! exports {

@@ -145,6 +145,10 @@ pub fn setup(env: Env, args: &Args) -> JsResult<Value> {
     helpers.union_state = Some(env.reference(env.get(obj, "unionState")?)?);
     helpers.make_union = Some(env.reference(env.get(obj, "makeUnion")?)?);
     helpers.decorate = Some(env.reference(env.get(obj, "decorate")?)?);
+    drop(helpers);
+    if env.get(obj, "isNode").and_then(|v| env.get_bool(v)).unwrap_or(false) {
+        super::fastpath::probe_direct_data(env)?;
+    }
     env.undefined()
 }
 

@@ -289,6 +289,10 @@ impl ScalarConv {
             ScalarConv::Bool => env.boolean(bits & 1 != 0),
             ScalarConv::Float64 => env.double(f64::from_bits(bits)),
             ScalarConv::Float32 => env.double(f32::from_bits(bits as u32) as f64),
+            // The low 32 bits of the register are the value; narrower results are widened by
+            // the same rule as their type (the callee may leave the upper bits unspecified).
+            ScalarConv::Int { width: 4, signed: true } => env.int32(bits as i32),
+            ScalarConv::Int { width: 4, signed: false } => env.uint32(bits as u32),
             ScalarConv::Int { width, signed } => {
                 let ext = if signed { crate::abi::Ext::Sign } else { crate::abi::Ext::Zero };
                 int_to_js(env, crate::call::frame::extend(bits, width as u32, ext), width as usize, signed)
