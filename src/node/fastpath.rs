@@ -169,9 +169,9 @@ unsafe extern "C" fn lean_entry<const N: usize>(env: sys::napi_env, info: sys::n
         }
         data
     };
-    // SAFETY: the function's data is its Box<Arc<Callable>>, alive while the function is; the
-    // callable's instance lives as long as its environment.
+    // SAFETY: the function's data is its Box<Arc<Callable>>, alive while the function is.
     let c: &Callable = unsafe { &*(data as *const Arc<Callable>) };
+    // SAFETY: the callable's instance lives as long as its environment, which is calling.
     let inst = unsafe { &*c.inst };
     let (Some(fast), Some(mem)) = (&c.fast, inst.memory_if_mapped()) else {
         // SAFETY: forwarded.
