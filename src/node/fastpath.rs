@@ -6,7 +6,6 @@
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use napi::sys;
 
@@ -37,11 +36,30 @@ enum Conv {
     Pointer,
 }
 
+/// Where an argument's bits go, resolved from the plan's [`Slot`] when the table is built.
+#[derive(Clone, Copy, Debug)]
+enum Dst {
+    /// A register image in the frame, by byte offset.
+    Frame(u16),
+    /// The outgoing stack area, by byte offset.
+    Stack(u32),
+}
+
+impl Dst {
+    fn of(slot: Slot) -> Dst {
+        match slot {
+            Slot::Gpr(i) => Dst::Frame((std::mem::offset_of!(CallFrame, gpr) + 8 * i as usize) as u16),
+            Slot::Fpr(i) => Dst::Frame((std::mem::offset_of!(CallFrame, fpr) + 8 * i as usize) as u16),
+            Slot::Stack(off) => Dst::Stack(off),
+        }
+    }
+}
+
 /// One argument: its conversion and its single destination (from the plan).
 #[derive(Clone, Copy, Debug)]
 struct FastArg {
     conv: Conv,
-    dst: Slot,
+    dst: Dst,
     len: u32,
     ext: Ext,
     /// The parameter's index, for the general conversion when the quick one does not apply.
@@ -96,7 +114,12 @@ impl FastPlan {
                 (_, Some(_)) => Conv::Int32,
                 _ => return None,
             };
-            args.push(FastArg { conv, dst: m.dst, len: m.len, ext: m.ext, param: u16::try_from(i).ok()? });
+            if let Slot::Gpr(r) | Slot::Fpr(r) = m.dst {
+                if r as usize >= crate::call::frame::NGPR.max(crate::call::frame::NFPR) {
+                    return None;
+                }
+            }
+            args.push(FastArg { conv, dst: Dst::of(m.dst), len: m.len, ext: m.ext, param: u16::try_from(i).ok()? });
         }
         if ret.disposer.is_some() {
             return None;
@@ -169,14 +192,15 @@ unsafe extern "C" fn lean_entry<const N: usize>(env: sys::napi_env, info: sys::n
         }
         data
     };
-    // SAFETY: the function's data is its Box<Arc<Callable>>, alive while the function is.
-    let c: &Callable = unsafe { &*(data as *const Arc<Callable>) };
+    // SAFETY: the function's data is its Callable, kept alive by the function's wrap.
+    let c: &Callable = unsafe { &*(data as *const Callable) };
     // SAFETY: the callable's instance lives as long as its environment, which is calling.
     let inst = unsafe { &*c.inst };
-    let (Some(fast), Some(mem)) = (&c.fast, inst.memory_if_mapped()) else {
+    let (Some(fast), false) = (&c.fast, c.mem.is_null()) else {
         // SAFETY: forwarded.
         return unsafe { general_entry(env, info) };
     };
+    let mem = c.mem;
     if c.lib.as_ref().is_some_and(|lib| !lib.is_loaded()) {
         // SAFETY: forwarded.
         return unsafe { general_entry(env, info) };
@@ -293,8 +317,7 @@ pub fn execute(
     // A conversion context only when a string or pointer needs the general conversion.
     let mut ctx: Option<Ctx<'_>> = None;
     // `args` has the function's parameter count: a constant in each lean entry.
-    let filled =
-        if args.is_empty() { Ok(()) } else { caught(|| fill(env, inst, c, fast, args, mem, &mut frame, &mut ctx)) };
+    let filled = if args.is_empty() { Ok(()) } else { fill(env, inst, c, fast, args, mem, &mut frame, &mut ctx) };
     let result = filled.and_then(|()| call(env, inst, c, fast, &mut frame, mem));
     if let Some(ctx) = ctx.as_mut() {
         if !ctx.transients.is_empty() {
@@ -335,16 +358,23 @@ fn fill<'a>(
             // SAFETY: the call memory outlives the call; nothing else uses it meanwhile.
             Conv::Utf8 => match unsafe { utf8_in_place(env, &mut *mem, v) } {
                 Some(addr) => Ok(addr),
-                None => general(ctx.get_or_insert_with(|| Ctx::for_call(env, inst, mem)), c, a, v),
+                None => caught(|| general(ctx.get_or_insert_with(|| Ctx::for_call(env, inst, mem)), c, a, v)),
             },
             Conv::Pointer => match env.typedarray_data(v) {
                 Some(addr) => Ok(addr as u64),
-                None => general(ctx.get_or_insert_with(|| Ctx::for_call(env, inst, mem)), c, a, v),
+                None => caught(|| general(ctx.get_or_insert_with(|| Ctx::for_call(env, inst, mem)), c, a, v)),
             },
         }
         .map_err(|e| in_argument(e, i, &c.name))?;
-        // SAFETY: the slot lies in the frame or the reserved stack area.
-        unsafe { frame.put(a.dst, extend(bits, a.len, a.ext)) };
+        let bits = extend(bits, a.len, a.ext);
+        // SAFETY: `Dst::of` made register offsets from in-bounds register slots (checked in
+        // `FastPlan::new`), and the plan's stack offsets lie in the reserved stack area.
+        unsafe {
+            match a.dst {
+                Dst::Frame(off) => (frame as *mut CallFrame as *mut u8).add(off as usize).cast::<u64>().write(bits),
+                Dst::Stack(off) => frame.stack.add(off as usize).cast::<u64>().write_unaligned(bits),
+            }
+        }
     }
     Ok(())
 }

@@ -49,11 +49,16 @@ pub struct Callable {
     pub inst: *const Instance,
     /// The lean path's table, for signatures of numbers and booleans.
     pub fast: Option<super::fastpath::FastPlan>,
+    /// The instance's synchronous call memory if it was mapped when the function was declared
+    /// (it never moves once mapped), so that the lean path reaches it in one step; NULL sends
+    /// calls through the instance.
+    pub mem: *mut crate::call::CallMemory,
 }
 
 // SAFETY: `ptr` is only an address, called by whichever thread runs the call (async calls run
-// on libuv workers); everything else is immutable after construction (types are `Arc`s of
-// immutable data, the library handle is Sync).
+// on libuv workers); `inst` and `mem` are only followed on the JS thread that declared the
+// function; everything else is immutable after construction (types are `Arc`s of immutable
+// data, the library handle is Sync).
 unsafe impl Send for Callable {}
 // SAFETY: as above.
 unsafe impl Sync for Callable {}
@@ -95,7 +100,19 @@ impl Callable {
             Some(classify(&lowered)?)
         };
         let fast = plan.as_ref().and_then(|p| super::fastpath::FastPlan::new(&params, &ret, p));
-        Ok(Callable { name: sig.name.clone(), ptr, lib, sig, params, ret, plan, inst: inst as *const Instance, fast })
+        let mem = inst.memory_if_mapped().unwrap_or(std::ptr::null_mut());
+        Ok(Callable {
+            name: sig.name.clone(),
+            ptr,
+            lib,
+            sig,
+            params,
+            ret,
+            plan,
+            inst: inst as *const Instance,
+            fast,
+            mem,
+        })
     }
 
     /// Calls the function with JS arguments.

@@ -282,11 +282,14 @@ pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResul
     let name = if callable.name.is_empty() { "<anonymous>".to_string() } else { callable.name.clone() };
     let variadic = callable.plan.is_none();
     let callable = Arc::new(callable);
-    let data = Box::into_raw(Box::new(callable.clone())) as *mut c_void;
     let lean = if callable.fast.is_some() { super::fastpath::entry(callable.params.len()) } else { None };
-    let f = env.function(&name, Some(lean.unwrap_or(call_entry(callable.params.len(), variadic))), data)?;
+    // The call entries get the Callable itself as data (one pointer less to follow per call);
+    // it stays alive through the wrap below, which has the same lifetime as the function.
+    let call_data = Arc::as_ptr(&callable) as *mut c_void;
+    let f = env.function(&name, Some(lean.unwrap_or(call_entry(callable.params.len(), variadic))), call_data)?;
     // The function wraps its callable (freed with it), so that the shared `info`/`async`
     // getters can find it from `this`.
+    let data = Box::into_raw(Box::new(callable.clone())) as *mut c_void;
     super::napi::call!(
         env,
         napi_wrap(env.0, f, data, Some(drop_boxed::<Arc<Callable>>), std::ptr::null_mut(), std::ptr::null_mut())
@@ -352,10 +355,10 @@ unsafe extern "C" fn call_function<const N: usize>(
         e.throw(e.failure(status));
         return std::ptr::null_mut();
     }
-    // SAFETY: the function's data is its Box<Arc<Callable>>, alive while the function is; the
+    // SAFETY: the function's data is its Callable, kept alive by the function's wrap; the
     // callable's instance lives as long as its environment.
     let (callable, inst) = unsafe {
-        let callable = &*(data as *const Arc<Callable>);
+        let callable = &*(data as *const Callable);
         (callable, &*callable.inst)
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -392,8 +395,8 @@ pub(super) unsafe fn general_entry(env: sys::napi_env, info: sys::napi_callback_
         e.throw(e.failure(status));
         return std::ptr::null_mut();
     }
-    // SAFETY: a declared function's data is its Box<Arc<Callable>>.
-    let callable = unsafe { &*(data as *const Arc<Callable>) };
+    // SAFETY: a declared function's data is its Callable, kept alive by the function's wrap.
+    let callable = unsafe { &*(data as *const Callable) };
     // SAFETY: forwarded from the caller.
     unsafe { call_entry(callable.params.len(), callable.plan.is_none())(env, info) }
 }
