@@ -64,6 +64,8 @@ pub struct Instance {
     pub disposed: Cell<u64>,
     /// JS disposer functions, indexed by `Disposer::Js`.
     pub disposers: RefCell<Vec<napi_ref>>,
+    /// Property keys of record members (convert::keys).
+    pub member_keys: super::convert::keys::MemberKeys,
     /// Introspection objects, one per type (spec TS-11).
     pub introspected: RefCell<HashMap<TypeId, napi_ref>>,
     /// Temporaries made by `koffi.encode`, kept per destination address (spec MEM-10).
@@ -139,6 +141,7 @@ impl Instance {
             // SAFETY: pthread_self has no preconditions.
             js_pthread: unsafe { libc::pthread_self() },
             errno: super::func::errno_slot(),
+            member_keys: Default::default(),
             protos: RefCell::new(HashMap::new()),
             broker: Cell::new(std::ptr::null_mut()),
             registered: RefCell::new(HashMap::new()),

@@ -117,6 +117,16 @@ macro_rules! exports {
     };
 }
 
+/// The Node-API version this addon is written against, asked by Node before it registers the
+/// addon. Declaring the experimental version (as upstream Koffi 3 does) is what lets Node
+/// 20/22 reference strings, so that struct member keys are made once rather than on every
+/// conversion (convert::keys). It also makes Node call finalizers during GC, where they may
+/// not call into JS: ours only free Rust data.
+#[no_mangle]
+pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
+    i32::MAX
+}
+
 /// Node's entry point: called once per environment that loads the addon.
 ///
 /// # Safety

@@ -138,8 +138,15 @@ pub struct Member {
     pub name: String,
     /// The same name NUL-terminated, for C-string property APIs.
     pub cname: std::ffi::CString,
+    /// The name's number in its registry ([`Registry::member_names`](registry::Registry)):
+    /// bindings cache per-name data (property keys) by it.
+    pub key: u32,
     /// The member type.
     pub ty: TypeId,
+    /// The member type's description, shared with the registry (member types are complete
+    /// and never change once a record uses them), so that conversions reach it without a
+    /// registry lookup or reference count traffic.
+    pub info: std::sync::Arc<TypeInfo>,
     /// Byte offset inside the record.
     pub offset: usize,
     /// For flexible arrays and counted pointers: the member holding the element count.

@@ -48,6 +48,10 @@ pub struct Registry {
     pub max_type_size: usize,
     /// Bumped by [`Registry::reset`], so that stale type values can be recognised.
     pub generation: u32,
+    /// Distinct member names, numbered in order of first use ([`Member::key`]); kept across
+    /// resets so that a binding's per-name caches stay valid.
+    member_names: Vec<String>,
+    member_keys: HashMap<String, u32>,
 }
 
 /// The id of `void`, always the first built-in.
@@ -65,6 +69,8 @@ impl Registry {
             pointer_cache: HashMap::new(),
             array_cache: HashMap::new(),
             free_cache: HashMap::new(),
+            member_names: Vec::new(),
+            member_keys: HashMap::new(),
             anonymous: 0,
             max_type_size: 64 << 20,
             generation: 1,
@@ -167,6 +173,22 @@ impl Registry {
         self.free_cache.clear();
         self.anonymous = 0;
         self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// The number of a member name (the same for every record using that name).
+    fn member_key(&mut self, name: &str) -> u32 {
+        if let Some(&k) = self.member_keys.get(name) {
+            return k;
+        }
+        let k = self.member_names.len() as u32;
+        self.member_names.push(name.to_string());
+        self.member_keys.insert(name.to_string(), k);
+        k
+    }
+
+    /// The member names numbered so far, by [`Member::key`].
+    pub fn member_names(&self) -> &[String] {
+        &self.member_names
     }
 
     fn anonymous_name(&mut self) -> String {
@@ -529,6 +551,8 @@ impl Registry {
             .map(|(spec, offset)| Member {
                 counted_by: self.get(spec.ty).counted_by().map(str::to_string),
                 cname: CString::new(spec.name.as_str()).unwrap_or_default(),
+                key: self.member_key(&spec.name),
+                info: self.get_arc(spec.ty),
                 name: spec.name,
                 ty: spec.ty,
                 offset,

@@ -103,25 +103,26 @@ pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &Typ
         if !m.exposed() {
             continue;
         }
-        let member = ctx.inst.type_info(m.ty);
+        let member = &m.info;
         // SAFETY: members lie inside the record.
         let at = unsafe { src.add(m.offset) };
         let value = match &m.counted_by {
             Some(counter) => {
                 let count = match info.members().iter().find(|c| &c.name == counter) {
                     // SAFETY: the counter member lies inside the record.
-                    Some(c) => unsafe { read_int(src.add(c.offset), ctx.inst.type_info(c.ty).primitive).0 as usize },
+                    Some(c) => unsafe { read_int(src.add(c.offset), c.info.primitive).0 as usize },
                     None => 0,
                 };
                 // SAFETY: forwarded; counted data is as valid as the record.
-                unsafe { decode_counted(ctx, at, &member, count)? }
+                unsafe { decode_counted(ctx, at, member, count)? }
             }
             // SAFETY: forwarded.
-            None => unsafe { decode(ctx, at, &member)? },
+            None => unsafe { decode(ctx, at, member)? },
         };
+        let key = super::keys::key(env, ctx.inst, m)?;
         props.push(napi::sys::napi_property_descriptor {
-            utf8name: m.cname.as_ptr(),
-            name: std::ptr::null_mut(),
+            utf8name: if key.is_some() { std::ptr::null() } else { m.cname.as_ptr() },
+            name: key.unwrap_or(std::ptr::null_mut()),
             method: None,
             getter: None,
             setter: None,
@@ -274,8 +275,8 @@ pub fn copy_back(ctx: &mut Ctx<'_>) -> JsResult<()> {
                 OutArg::Object { obj, ptr, info } => {
                     for m in info.members() {
                         if m.exposed() {
-                            let member = ctx.inst.type_info(m.ty);
-                            let v = decode(ctx, ptr.add(m.offset), &member)?;
+                            let member = &m.info;
+                            let v = decode(ctx, ptr.add(m.offset), member)?;
                             env.set_named(obj, &m.cname, v)?;
                         }
                     }

@@ -14,8 +14,7 @@ pub fn encode(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> JsR
     unsafe {
         match p {
             _ if p.is_integer() => {
-                let bits = int_store_bits(p, fast_int_bits(env, v, info.size)?).to_le_bytes();
-                std::ptr::copy_nonoverlapping(bits.as_ptr(), dst, info.size);
+                store_le(dst, int_store_bits(p, fast_int_bits(env, v, info.size)?), info.size);
             }
             Primitive::Float32 => (dst as *mut f32).write_unaligned(fast_f64(env, v)? as f32),
             Primitive::Float64 => (dst as *mut f64).write_unaligned(fast_f64(env, v)?),
@@ -68,13 +67,16 @@ pub(crate) fn encode_record(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *
         if !m.exposed() {
             continue;
         }
-        let value = env.get_named(v, &m.cname)?;
-        let member = ctx.inst.type_info(m.ty);
+        let value = match super::keys::key(env, ctx.inst, m)? {
+            Some(key) => env.get_prop(v, key)?,
+            None => env.get_named(v, &m.cname)?,
+        };
+        let member = &m.info;
         // SAFETY: the member lies inside the record.
         let at = unsafe { dst.add(m.offset) };
         let result = match &m.counted_by {
-            Some(counter) => encode_counted(ctx, v, value, &member, counter, at),
-            None => encode(ctx, value, &member, at),
+            Some(counter) => encode_counted(ctx, v, value, member, counter, at),
+            None => encode(ctx, value, member, at),
         };
         // A missing member stays zero (spec J2C-11). Checked only when conversion failed, so
         // that the common case costs no extra Node-API call; nothing was written then.
@@ -198,8 +200,8 @@ pub(crate) fn encode_union_member(
     let Some(m) = info.members().iter().find(|m| m.exposed() && m.name == name) else {
         return Err(error(format!("Unknown member {name} in union type {}", info.name)));
     };
-    let member = ctx.inst.type_info(m.ty);
-    encode(ctx, value, &member, dst)
+    let member = &m.info;
+    encode(ctx, value, member, dst)
 }
 
 /// The state object of a union instance made by index.js, if `v` is one.
