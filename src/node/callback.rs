@@ -135,6 +135,67 @@ impl Handler for Tombstone {
 
 /// Keeps `exception` to rethrow when C returns (spec CB-08). Primitives are thrown too, and a
 /// reference can only hold objects: the value is kept inside a one-element array.
+/// A handle scope shared by the callbacks relayed during one synchronous call.
+///
+/// Opening and closing a Node-API handle scope costs about as much as the rest of a relay
+/// (Node allocates a wrapper for each), yet C code such as `qsort` may call back millions of
+/// times during one call. Callbacks relayed while a call is in progress therefore share a scope
+/// tagged with that call's depth, replaced every [`RELAY_SCOPE_USES`] callbacks so that the
+/// handles they make cannot pile up, and closed as soon as C returns (`func::run`), before the
+/// call makes its result. Scopes stay properly nested: between two callbacks at the same
+/// depth, every scope opened by the JS code in between has been closed again.
+pub struct RelayScope {
+    depth: u32,
+    scope: sys::napi_handle_scope,
+    uses: u32,
+}
+
+/// Callbacks sharing one relay scope before it is replaced (each makes a few handles).
+const RELAY_SCOPE_USES: u32 = 64;
+
+/// Makes sure a relay scope for the current call depth is open.
+#[inline]
+fn relay_scope(env: Env, inst: &Instance) {
+    let depth = inst.call_depth.get();
+    let mut scopes = inst.relay_scopes.borrow_mut();
+    if let Some(top) = scopes.last_mut() {
+        if top.depth == depth && top.uses < RELAY_SCOPE_USES {
+            top.uses += 1;
+            return;
+        }
+    }
+    drop(scopes);
+    new_relay_scope(env, inst, depth);
+}
+
+#[cold]
+fn new_relay_scope(env: Env, inst: &Instance, depth: u32) {
+    // A full scope at this depth is replaced; deeper ones cannot be left open (their calls
+    // returned) but are closed too, innermost first, should that ever not hold.
+    close_relay_scopes(env, inst, depth);
+    let mut scope = std::ptr::null_mut();
+    // SAFETY: JS thread, valid env.
+    if unsafe { sys::napi_open_handle_scope(env.0, &mut scope) } == sys::Status::napi_ok {
+        inst.relay_scopes.borrow_mut().push(RelayScope { depth, scope, uses: 1 });
+    }
+}
+
+/// Closes the relay scopes of calls at `depth` and deeper (the call at `depth` is returning).
+pub fn close_relay_scopes(env: Env, inst: &Instance, depth: u32) {
+    loop {
+        let top = {
+            let mut scopes = inst.relay_scopes.borrow_mut();
+            match scopes.last() {
+                Some(s) if s.depth >= depth => scopes.pop(),
+                _ => None,
+            }
+        };
+        let Some(top) = top else { break };
+        // SAFETY: JS thread; the innermost open scope (see RelayScope).
+        unsafe { sys::napi_close_handle_scope(env.0, top.scope) };
+    }
+}
+
 fn set_pending(env: Env, inst: &Instance, exception: Value) {
     let Ok(holder) = env.array(1) else { return };
     if env.set_element(holder, 0, exception).is_ok() {
@@ -231,9 +292,15 @@ impl JsHandler {
         if inst.pending_exception.borrow().is_some() {
             return;
         }
+        // During a synchronous call, callbacks share a handle scope (see `relay_scope`);
+        // otherwise each one gets its own.
         let mut scope = std::ptr::null_mut();
-        // SAFETY: JS thread, valid env.
-        unsafe { sys::napi_open_handle_scope(env.0, &mut scope) };
+        if inst.call_depth.get() > 0 {
+            relay_scope(env, inst);
+        } else {
+            // SAFETY: JS thread, valid env.
+            unsafe { sys::napi_open_handle_scope(env.0, &mut scope) };
+        }
         if let Err(e) = self.call_js(env, inst, frame) {
             // C receives zeros (a zeroed struct for hidden-pointer results too).
             let zeros = vec![0u8; self.proto.ret.size.max(8)];
@@ -257,8 +324,10 @@ impl JsHandler {
                 }
             }
         }
-        // SAFETY: the scope opened above.
-        unsafe { sys::napi_close_handle_scope(env.0, scope) };
+        if !scope.is_null() {
+            // SAFETY: the scope opened above.
+            unsafe { sys::napi_close_handle_scope(env.0, scope) };
+        }
     }
 
     fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame) -> JsResult<()> {

@@ -249,6 +249,9 @@ pub(super) fn run(env: Env, inst: &Instance, c: &Callable, frame: &mut CallFrame
     let saved_errno = unsafe { *errno };
     inst.current_frame.set(previous);
     if inst.relayed.get() {
+        // The handle scopes callbacks shared during this call close before anything else is
+        // made: the result must not live in one of them.
+        super::callback::close_relay_scopes(env, inst, inst.call_depth.get());
         let pending = inst.pending_exception.borrow_mut().take();
         if let Some(r) = pending {
             rethrow(env, r);

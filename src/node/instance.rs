@@ -102,6 +102,9 @@ pub struct Instance {
     pub callback_temps: RefCell<Vec<Box<[u64]>>>,
     /// Transient callbacks returned by callbacks, released when the outermost call returns.
     pub callback_transients: RefCell<Vec<(u32, Arc<JsHandler>)>>,
+    /// Handle scopes that callbacks relayed during synchronous calls share (see
+    /// `callback::relay_scope`), innermost last.
+    pub relay_scopes: RefCell<Vec<super::callback::RelayScope>>,
     /// Idle resident block sets for async calls (spec CFG-05). Boxed: a call in flight points at
     /// its block set while owning it, so it must not move.
     #[allow(clippy::vec_box, reason = "the CallMemory's address must stay put while a call uses it")]
@@ -151,6 +154,7 @@ impl Instance {
             relayed: Cell::new(false),
             callback_temps: RefCell::new(Vec::new()),
             callback_transients: RefCell::new(Vec::new()),
+            relay_scopes: RefCell::new(Vec::new()),
             async_pool: RefCell::new(Vec::new()),
             async_running: Cell::new(0),
             reg: RefCell::new(reg),
