@@ -10,6 +10,8 @@ use std::io;
 
 use memmap2::{MmapMut, MmapOptions};
 
+use super::CallFrame;
+
 /// Bytes kept free below the outgoing arguments, as upstream does (spec CALL-13).
 pub const RED_ZONE: usize = 512;
 /// Temporaries larger than this always come from the system allocator (spec CALL-13).
@@ -142,6 +144,26 @@ impl CallMemory {
         }
         self.sp = sp;
         Ok(sp as *mut u8)
+    }
+
+    /// A call frame at the top of the free stack with `stack_size` bytes of outgoing stack
+    /// arguments below it: returns the frame and the callee's stack pointer (16-byte aligned).
+    ///
+    /// The frame's memory holds whatever an earlier call left (the thunk loads every register
+    /// image, so nothing needs zeroing: a callee only reads the registers it was passed). With
+    /// `reserve`, the top of free stack moves below both, for calls that may run JS (and so
+    /// nested calls) before C is called; otherwise it stays, which is enough when nothing runs
+    /// between now and the call (callbacks during the call move it below the C frames).
+    pub fn top_frame(&mut self, stack_size: usize, reserve: bool) -> Result<(*mut CallFrame, *mut u8), CallError> {
+        let frame = (self.sp.checked_sub(std::mem::size_of::<CallFrame>()).ok_or(CallError::StackExhausted)?) & !15;
+        let stack = (frame.checked_sub(stack_size).ok_or(CallError::StackExhausted)?) & !15;
+        if stack < self.stack_low + RED_ZONE * 2 {
+            return Err(CallError::StackExhausted);
+        }
+        if reserve {
+            self.sp = stack;
+        }
+        Ok((frame as *mut CallFrame, stack as *mut u8))
     }
 
     /// Allocates `size` bytes aligned to `align` (≤ 16) for the duration of the call: from the

@@ -62,6 +62,8 @@ struct FastArg {
     dst: Dst,
     len: u32,
     ext: Ext,
+    /// Whether the converted bits still need widening to the slot (see `FastPlan::new`).
+    widen: bool,
     /// The parameter's index, for the general conversion when the quick one does not apply.
     param: u16,
 }
@@ -119,7 +121,23 @@ impl FastPlan {
                     return None;
                 }
             }
-            args.push(FastArg { conv, dst: Dst::of(m.dst), len: m.len, ext: m.ext, param: u16::try_from(i).ok()? });
+            // Conversions that already give the slot's bits need no widening: doubles and
+            // 8-byte values fill the slot, floats and booleans come zero-extended, a 32-bit
+            // integer comes sign-extended (what a signed 4-byte slot wants).
+            let widen = m.len < 8
+                && match conv {
+                    Conv::Float32 | Conv::Bool => false,
+                    Conv::Int32 => !(m.len == 4 && m.ext == Ext::Sign),
+                    _ => true,
+                };
+            args.push(FastArg {
+                conv,
+                dst: Dst::of(m.dst),
+                len: m.len,
+                ext: m.ext,
+                widen,
+                param: u16::try_from(i).ok()?,
+            });
         }
         if ret.disposer.is_some() {
             return None;
@@ -158,15 +176,17 @@ type Entry = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys
 /// count (larger ones take the general entry, which reaches the same lean path).
 pub fn entry(params: usize) -> Option<Entry> {
     Some(match params {
-        0 => lean_entry::<0>,
-        1 => lean_entry::<1>,
-        2 => lean_entry::<2>,
-        3 => lean_entry::<3>,
-        4 => lean_entry::<4>,
-        5 => lean_entry::<5>,
-        6 => lean_entry::<6>,
-        7 => lean_entry::<7>,
-        8 => lean_entry::<8>,
+        // Decided when the function is declared: the probe runs when the module loads.
+        0 if DIRECT_DATA.load(Ordering::Relaxed) => lean_entry::<0, true>,
+        0 => lean_entry::<0, false>,
+        1 => lean_entry::<1, false>,
+        2 => lean_entry::<2, false>,
+        3 => lean_entry::<3, false>,
+        4 => lean_entry::<4, false>,
+        5 => lean_entry::<5, false>,
+        6 => lean_entry::<6, false>,
+        7 => lean_entry::<7, false>,
+        8 => lean_entry::<8, false>,
         _ => return None,
     })
 }
@@ -175,23 +195,30 @@ pub fn entry(params: usize) -> Option<Entry> {
 /// function, without the general entry's layers. Whatever the lean path does not handle
 /// (missing arguments, an unloaded library, call memory not mapped yet) goes to the general
 /// entry before anything has happened, so that it reports the error in the one usual way.
-unsafe extern "C" fn lean_entry<const N: usize>(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    let mut argv: [Value; N] = [std::ptr::null_mut(); N];
-    let data = if N == 0 && DIRECT_DATA.load(Ordering::Relaxed) {
+/// `DIRECT` (only with no parameters): read the function's data with [`direct_data`].
+unsafe extern "C" fn lean_entry<const N: usize, const DIRECT: bool>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // Not zeroed: Node-API fills all N slots (with `undefined` past the arguments passed).
+    let mut slots = std::mem::MaybeUninit::<[Value; N]>::uninit();
+    let data = if N == 0 && DIRECT {
         // SAFETY: checked by `probe_direct_data` for this process's Node-API.
         unsafe { direct_data(info) }
     } else {
         let mut argc = N;
         let mut data = std::ptr::null_mut();
-        // SAFETY: called by Node with a valid env and callback info; argv holds N values.
-        let status =
-            unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data) };
+        let argv = slots.as_mut_ptr() as *mut Value;
+        // SAFETY: called by Node with a valid env and callback info; `slots` holds N values.
+        let status = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv, std::ptr::null_mut(), &mut data) };
         if status != sys::Status::napi_ok || argc < N {
             // SAFETY: forwarded.
             return unsafe { general_entry(env, info) };
         }
         data
     };
+    // SAFETY: written by napi_get_cb_info above (nothing to write when N is 0).
+    let argv = unsafe { slots.assume_init() };
     // SAFETY: the function's data is its Callable, kept alive by the function's wrap.
     let c: &Callable = unsafe { &*(data as *const Callable) };
     // SAFETY: the callable's instance lives as long as its environment, which is calling.
@@ -308,17 +335,25 @@ pub fn execute(
     args: &[Value],
     mem: *mut CallMemory,
 ) -> JsResult<Value> {
+    // The frame lives at the top of the call memory's stack, above the stack arguments: no
+    // zeroing and no copy. Only a call whose conversions may run JS (and so nested calls)
+    // reserves it; the caller marked the memory then.
     // SAFETY: the call memory outlives the call (see func::execute).
-    let stack = match unsafe { (*mem).stack_args(fast.stack_size as usize) } {
-        Ok(stack) => stack,
+    let (frame, stack) = match unsafe { (*mem).top_frame(fast.stack_size as usize, fast.uses_memory) } {
+        Ok(at) => at,
         Err(e) => return Err(error(e.to_string())),
     };
-    let mut frame = CallFrame { stack, fpr_count: fast.fpr_count as u64, ..CallFrame::default() };
+    // SAFETY: `top_frame` returned frame-sized, aligned memory of the stack block, whose bytes
+    // are all initialised (mapped zeroed, then only written with plain data); nothing else
+    // uses it during this call.
+    let frame = unsafe { &mut *frame };
+    frame.stack = stack;
+    frame.fpr_count = fast.fpr_count as u64;
     // A conversion context only when a string or pointer needs the general conversion.
     let mut ctx: Option<Ctx<'_>> = None;
     // `args` has the function's parameter count: a constant in each lean entry.
-    let filled = if args.is_empty() { Ok(()) } else { fill(env, inst, c, fast, args, mem, &mut frame, &mut ctx) };
-    let result = filled.and_then(|()| call(env, inst, c, fast, &mut frame, mem));
+    let filled = if args.is_empty() { Ok(()) } else { fill(env, inst, c, fast, args, mem, frame, &mut ctx) };
+    let result = filled.and_then(|()| call(env, inst, c, fast, frame, mem));
     if let Some(ctx) = ctx.as_mut() {
         if !ctx.transients.is_empty() {
             super::callback::release_transients(ctx.transients.drain(..));
@@ -366,7 +401,7 @@ fn fill<'a>(
             },
         }
         .map_err(|e| in_argument(e, i, &c.name))?;
-        let bits = extend(bits, a.len, a.ext);
+        let bits = if a.widen { extend(bits, a.len, a.ext) } else { bits };
         // SAFETY: `Dst::of` made register offsets from in-bounds register slots (checked in
         // `FastPlan::new`), and the plan's stack offsets lie in the reserved stack area.
         unsafe {
