@@ -582,17 +582,36 @@ impl Env {
 
     /// A JS string as a Rust `String`.
     pub fn get_string(self, v: Value) -> JsResult<String> {
+        self.with_string(v, str::to_owned)?.ok_or_else(|| self.failure(sys::Status::napi_string_expected))
+    }
+
+    /// Runs `f` on the text of `v` if it is a string (`None` otherwise), without allocating
+    /// for short strings: type specifiers and names are parsed straight from a stack buffer.
+    pub fn with_string<R>(self, v: Value, f: impl FnOnce(&str) -> R) -> JsResult<Option<R>> {
         // Most strings here are short names and type specifiers: one call into a stack buffer.
         let mut small = [0u8; 128];
-        let n = self.string_utf8_into(v, small.as_mut_ptr(), small.len())?;
+        let mut n = 0usize;
+        // SAFETY: JS thread, valid env and value; `small` has the given capacity.
+        let status = unsafe {
+            sys::napi_get_value_string_utf8(self.0, v, small.as_mut_ptr() as *mut c_char, small.len(), &mut n)
+        };
+        match status {
+            sys::Status::napi_ok => {}
+            sys::Status::napi_string_expected => return Ok(None),
+            status => return Err(self.failure(status)),
+        }
         if n + 1 < small.len() {
-            return Ok(String::from_utf8_lossy(&small[..n]).into_owned());
+            // Node writes valid UTF-8 when nothing was cut off (lone surrogates become U+FFFD).
+            return Ok(Some(match std::str::from_utf8(&small[..n]) {
+                Ok(s) => f(s),
+                Err(_) => f(&String::from_utf8_lossy(&small[..n])),
+            }));
         }
         let len = self.string_utf8_len(v)?;
         let mut buf = vec![0u8; len + 1];
         let n = self.string_utf8_into(v, buf.as_mut_ptr(), buf.len())?;
         buf.truncate(n);
-        Ok(String::from_utf8_lossy(&buf).into_owned())
+        Ok(Some(f(&String::from_utf8_lossy(&buf))))
     }
 
     /// An External holding `data` (no finalizer).

@@ -13,11 +13,10 @@ use crate::types::{
 
 /// Resolves a type specifier: a type string or a type value (spec TS-01).
 pub fn resolve_spec(env: Env, inst: &Instance, v: Value) -> JsResult<(TypeId, Direction)> {
+    if let Some(parsed) = env.with_string(v, |text| parse_type(&mut inst.reg.borrow_mut(), text))? {
+        return Ok((parsed?, Direction::In));
+    }
     match env.type_of(v)? {
-        JsType::String => {
-            let text = env.get_string(v)?;
-            Ok((parse_type(&mut inst.reg.borrow_mut(), &text)?, Direction::In))
-        }
         JsType::External => read_type_value(env, inst, v)?.ok_or_else(|| bad_spec(env, v)),
         _ => Err(bad_spec(env, v)),
     }
@@ -99,7 +98,11 @@ fn define_members(env: Env, inst: &Instance, id: TypeId, members: Value, packed:
     for key in env.own_keys(members)? {
         let name = env.get_string(key)?;
         let v = env.get_prop(members, key)?;
-        let (ty, align) = if env.is_array(v)? {
+        // Type strings are by far the most common specifier: parsed without asking the kind.
+        let parsed = env.with_string(v, |text| parse_type(&mut inst.reg.borrow_mut(), text))?;
+        let (ty, align) = if let Some(parsed) = parsed {
+            (parsed?, None)
+        } else if env.is_array(v)? {
             let bad = || error("Member specifier array must contain alignement value and type");
             if env.array_length(v)? != 2 {
                 return Err(bad());

@@ -5,7 +5,9 @@
 //! (spec PTR-01). A struct or union definition registers its name first, so members may say
 //! `'Self *'` (TS-05), and rolls everything back if it fails (REC-11).
 
-use std::collections::HashMap;
+// Type and member names are hashed on every declaration: FxHash is several times cheaper
+// than SipHash here, and the names come from the program itself, not from an adversary.
+use rustc_hash::FxHashMap as HashMap;
 use std::ffi::CString;
 use std::sync::Arc;
 
@@ -63,14 +65,14 @@ impl Registry {
         let mut reg = Registry {
             dm,
             types: Vec::new(),
-            names: HashMap::new(),
+            names: HashMap::default(),
             builtin_names: Vec::new(),
             builtin_count: 0,
-            pointer_cache: HashMap::new(),
-            array_cache: HashMap::new(),
-            free_cache: HashMap::new(),
+            pointer_cache: HashMap::default(),
+            array_cache: HashMap::default(),
+            free_cache: HashMap::default(),
             member_names: Vec::new(),
-            member_keys: HashMap::new(),
+            member_keys: HashMap::default(),
             anonymous: 0,
             max_type_size: 64 << 20,
             generation: 1,
