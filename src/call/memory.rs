@@ -155,9 +155,10 @@ impl CallMemory {
     /// nested calls) before C is called; otherwise it stays, which is enough when nothing runs
     /// between now and the call (callbacks during the call move it below the C frames).
     pub fn top_frame(&mut self, stack_size: usize, reserve: bool) -> Result<(*mut CallFrame, *mut u8), CallError> {
-        let frame = (self.sp.checked_sub(std::mem::size_of::<CallFrame>()).ok_or(CallError::StackExhausted)?) & !15;
-        let stack = (frame.checked_sub(stack_size).ok_or(CallError::StackExhausted)?) & !15;
-        if stack < self.stack_low + RED_ZONE * 2 {
+        // One comparison covers both: wrapping below zero makes `stack` larger than `sp`.
+        let frame = self.sp.wrapping_sub(std::mem::size_of::<CallFrame>()) & !15;
+        let stack = frame.wrapping_sub(stack_size) & !15;
+        if stack < self.stack_low + RED_ZONE * 2 || stack > self.sp {
             return Err(CallError::StackExhausted);
         }
         if reserve {

@@ -15,7 +15,7 @@ use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
 use crate::abi::{ArgLoc, CallPlan, Ext, RetLoc, RetReg, Slot};
 use crate::call::frame::extend;
-use crate::call::{CallFrame, CallMemory};
+use crate::call::{CallFrame, CallMemory, Mark};
 use crate::types::{Direction, Primitive, TypeInfo};
 
 /// How one argument's JS value becomes bits.
@@ -68,8 +68,10 @@ struct FastArg {
     param: u16,
 }
 
-/// How the result comes back.
+/// How the result comes back. (`repr(u8)`: a plain tag is one compare-and-jump per call,
+/// where the default niche layout needs decoding first.)
 #[derive(Clone, Copy, Debug)]
+#[repr(u8)]
 enum FastRet {
     Void,
     /// The most common results, read from the first integer or vector result register with
@@ -90,9 +92,10 @@ pub struct FastPlan {
     ret: FastRet,
     stack_size: u32,
     fpr_count: u8,
-    /// Whether a call may take anything from the call memory (stack arguments, strings,
-    /// the general conversion's temporaries).
-    uses_memory: bool,
+    /// Whether every call takes something from the call memory (stack arguments, strings in
+    /// the heap block, a result's general conversion): the memory is marked and the frame
+    /// reserved up front. Otherwise that happens only if a general conversion is needed.
+    reserves: bool,
 }
 
 impl FastPlan {
@@ -156,15 +159,14 @@ impl FastPlan {
                 _ => return None,
             },
         };
-        let uses_memory = plan.stack_size > 0
-            || matches!(ret, FastRet::General)
-            || args.iter().any(|a| matches!(a.conv, Conv::Utf8 | Conv::Pointer));
+        let reserves =
+            plan.stack_size > 0 || matches!(ret, FastRet::General) || args.iter().any(|a| a.conv == Conv::Utf8);
         Some(FastPlan {
             args: args.into_boxed_slice(),
             ret,
             stack_size: plan.stack_size,
             fpr_count: plan.fpr_count,
-            uses_memory,
+            reserves,
         })
     }
 }
@@ -237,8 +239,8 @@ unsafe extern "C" fn lean_entry<const N: usize, const DIRECT: bool>(
     // A function that takes nothing from the call memory (no stack arguments, no temporaries)
     // has nothing to release: nested calls made by callbacks release their own.
     // SAFETY: the instance's call memory; nested calls mark and release in LIFO order.
-    let mark = fast.uses_memory.then(|| unsafe { (*mem).mark() });
-    let result = execute(e, inst, c, fast, &argv, mem);
+    let mut mark = fast.reserves.then(|| unsafe { (*mem).mark() });
+    let result = execute(e, inst, c, fast, &argv, mem, &mut mark);
     if let Some(mark) = mark {
         // SAFETY: as above.
         unsafe { (*mem).release(mark) };
@@ -326,6 +328,9 @@ fn run_probe(env: Env) -> JsResult<()> {
 
 /// Calls `c` through its lean-path table. Conversions run under `catch_unwind` (a panic there
 /// would be a bug, reported as an Error); the call itself and scalar results cannot panic.
+/// `mark` is the caller's mark of the call memory, if it took one; when a general conversion
+/// needs the memory and there is none, one is taken here, for the caller to release.
+#[allow(clippy::too_many_arguments, reason = "the pieces of one call, kept in registers")]
 #[inline(always)]
 pub fn execute(
     env: Env,
@@ -334,12 +339,13 @@ pub fn execute(
     fast: &FastPlan,
     args: &[Value],
     mem: *mut CallMemory,
+    mark: &mut Option<Mark>,
 ) -> JsResult<Value> {
     // The frame lives at the top of the call memory's stack, above the stack arguments: no
     // zeroing and no copy. Only a call whose conversions may run JS (and so nested calls)
-    // reserves it; the caller marked the memory then.
+    // reserves it: up front, or when a general conversion is needed (`general_ctx`).
     // SAFETY: the call memory outlives the call (see func::execute).
-    let (frame, stack) = match unsafe { (*mem).top_frame(fast.stack_size as usize, fast.uses_memory) } {
+    let (frame, stack) = match unsafe { (*mem).top_frame(fast.stack_size as usize, fast.reserves) } {
         Ok(at) => at,
         Err(e) => return Err(error(e.to_string())),
     };
@@ -352,7 +358,7 @@ pub fn execute(
     // A conversion context only when a string or pointer needs the general conversion.
     let mut ctx: Option<Ctx<'_>> = None;
     // `args` has the function's parameter count: a constant in each lean entry.
-    let filled = if args.is_empty() { Ok(()) } else { fill(env, inst, c, fast, args, mem, frame, &mut ctx) };
+    let filled = if args.is_empty() { Ok(()) } else { fill(env, inst, c, fast, args, mem, frame, &mut ctx, mark) };
     let result = filled.and_then(|()| call(env, inst, c, fast, frame, mem));
     if let Some(ctx) = ctx.as_mut() {
         if !ctx.transients.is_empty() {
@@ -379,7 +385,9 @@ fn fill<'a>(
     mem: *mut CallMemory,
     frame: &mut CallFrame,
     ctx: &mut Option<Ctx<'a>>,
+    mark: &mut Option<Mark>,
 ) -> JsResult<()> {
+    let stack = frame.stack;
     for (i, (a, &v)) in fast.args.iter().zip(args).enumerate() {
         let bits = match a.conv {
             Conv::Int32 => fast_int_bits(env, v, 4),
@@ -393,11 +401,11 @@ fn fill<'a>(
             // SAFETY: the call memory outlives the call; nothing else uses it meanwhile.
             Conv::Utf8 => match unsafe { utf8_in_place(env, &mut *mem, v) } {
                 Some(addr) => Ok(addr),
-                None => caught(|| general(ctx.get_or_insert_with(|| Ctx::for_call(env, inst, mem)), c, a, v)),
+                None => caught(|| general(general_ctx(ctx, env, inst, mem, stack, mark), c, a, v)),
             },
             Conv::Pointer => match env.typedarray_data(v) {
                 Some(addr) => Ok(addr as u64),
-                None => caught(|| general(ctx.get_or_insert_with(|| Ctx::for_call(env, inst, mem)), c, a, v)),
+                None => caught(|| general(general_ctx(ctx, env, inst, mem, stack, mark), c, a, v)),
             },
         }
         .map_err(|e| in_argument(e, i, &c.name))?;
@@ -412,6 +420,29 @@ fn fill<'a>(
         }
     }
     Ok(())
+}
+
+/// The conversion context of the general conversion, made on first need. That conversion
+/// may run JS (getters) and so nested calls: the call's frame and stack arguments (from
+/// `stack` up) are reserved first, after marking the memory if the caller has no mark.
+fn general_ctx<'a, 'c>(
+    ctx: &'c mut Option<Ctx<'a>>,
+    env: Env,
+    inst: &'a Instance,
+    mem: *mut CallMemory,
+    stack: *mut u8,
+    mark: &mut Option<Mark>,
+) -> &'c mut Ctx<'a> {
+    ctx.get_or_insert_with(|| {
+        // SAFETY: the call memory outlives the call; nothing else uses it meanwhile.
+        unsafe {
+            if mark.is_none() {
+                *mark = Some((*mem).mark());
+            }
+            (*mem).lower_stack_pointer(stack as usize);
+        }
+        Ctx::for_call(env, inst, mem)
+    })
 }
 
 /// A JS string written as UTF-8 straight into the heap block, in one Node-API call; `None`

@@ -499,10 +499,20 @@ impl Env {
     /// else (the general conversion then decides).
     #[inline(always)]
     pub fn typedarray_data(self, v: Value) -> Option<*mut u8> {
-        let (mut t, mut len, mut data) = (0, 0usize, ptr::null_mut::<c_void>());
-        // SAFETY: JS thread, valid env and value.
+        let mut data = ptr::null_mut::<c_void>();
+        // Only the data pointer is asked for: Node finds a TypedArray's element type through a
+        // chain of checks, which would cost more than the rest of this call.
+        // SAFETY: JS thread, valid env and value; Node-API accepts NULL for unwanted outputs.
         let status = unsafe {
-            sys::napi_get_typedarray_info(self.0, v, &mut t, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
+            sys::napi_get_typedarray_info(
+                self.0,
+                v,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                &mut data,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
         };
         (status == sys::Status::napi_ok).then_some(data as *mut u8)
     }
