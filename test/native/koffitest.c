@@ -596,6 +596,8 @@ EXPORT int kt_ii_array_sum(const KtII *arr, int n)
         t += arr[i].a * 10 + arr[i].b;
     return t;
 }
+/* The pointer after an integer, so that the integer is converted first (see lean.test.js) */
+EXPORT int kt_ii_scaled_sum(int k, const KtII *arr, int n) { return k * kt_ii_array_sum(arr, n); }
 EXPORT void kt_big_fill(KtBig *out, int seed) { *out = kt_big_make(seed); }
 EXPORT void kt_csi_fill(KtCSI *out) { out->c = 'k'; out->s = -2; out->i = 70000; }
 EXPORT void kt_segment_shift(KtSegment *s, int dx) { s->a.x += dx; s->b.x += dx; }
