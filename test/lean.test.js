@@ -33,7 +33,8 @@ test('J2C-01 · values the lean path does not convert itself go to the general c
     assert.equal(sumBytes(null, 0), 0);
     assert.equal(atoiLike('x'.repeat(100_000)), 100_000);
     assert.throws(() => inc64('nope'), { name: 'TypeError', message: /Unexpected String value, expected number/ });
-    assert.throws(() => sumBytes(3.5, 1), { name: 'TypeError', message: /Unexpected Number value/ });
+    // Upstream takes 3.5 as the address 3 and crashes reading it.
+    if (!upstream) assert.throws(() => sumBytes(3.5, 1), { name: 'TypeError', message: /Unexpected Number value/ });
 });
 
 test('LIB-09 · a lean function of an unloaded library throws instead of calling', { skip: upstream && 'upstream crashes or keeps the library' }, () => {
