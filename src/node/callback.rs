@@ -121,7 +121,7 @@ impl Handler for Tombstone {
         if on_js_thread && super::instance::is_live(self.inst) {
             // SAFETY: live, and we are on its JS thread.
             let inst = unsafe { &*self.inst };
-            if inst.call_depth.get() > 0 && inst.pending_exception.borrow().is_none() {
+            if !inst.current_frame.get().is_null() && inst.pending_exception.borrow().is_none() {
                 let env = Env(self.env);
                 let exception = super::napi::error_value(env, error(self.message));
                 set_pending(env, inst, exception);
@@ -139,13 +139,14 @@ impl Handler for Tombstone {
 ///
 /// Opening and closing a Node-API handle scope costs about as much as the rest of a relay
 /// (Node allocates a wrapper for each), yet C code such as `qsort` may call back millions of
-/// times during one call. Callbacks relayed while a call is in progress therefore share a scope
-/// tagged with that call's depth, replaced every [`RELAY_SCOPE_USES`] callbacks so that the
-/// handles they make cannot pile up, and closed as soon as C returns (`func::run`), before the
-/// call makes its result. Scopes stay properly nested: between two callbacks at the same
-/// depth, every scope opened by the JS code in between has been closed again.
+/// times during one call. Callbacks relayed while a C call is in progress therefore share a
+/// scope tagged with that call's frame, replaced every [`RELAY_SCOPE_USES`] callbacks so that
+/// the handles they make cannot pile up, and closed as soon as C returns (`func::run`), before
+/// the call makes its result. Scopes stay properly nested: between two callbacks of the same
+/// call, every scope opened by the JS code in between has been closed again.
 pub struct RelayScope {
-    depth: u32,
+    /// The frame of the C call during which the scope was opened.
+    call: *const CallFrame,
     scope: sys::napi_handle_scope,
     uses: u32,
 }
@@ -153,40 +154,40 @@ pub struct RelayScope {
 /// Callbacks sharing one relay scope before it is replaced (each makes a few handles).
 const RELAY_SCOPE_USES: u32 = 64;
 
-/// Makes sure a relay scope for the current call depth is open.
+/// Makes sure a relay scope for the C call in progress is open.
 #[inline]
 fn relay_scope(env: Env, inst: &Instance) {
-    let depth = inst.call_depth.get();
+    let call = inst.current_frame.get();
     let mut scopes = inst.relay_scopes.borrow_mut();
     if let Some(top) = scopes.last_mut() {
-        if top.depth == depth && top.uses < RELAY_SCOPE_USES {
+        if top.call == call && top.uses < RELAY_SCOPE_USES {
             top.uses += 1;
             return;
         }
     }
     drop(scopes);
-    new_relay_scope(env, inst, depth);
+    new_relay_scope(env, inst, call);
 }
 
 #[cold]
-fn new_relay_scope(env: Env, inst: &Instance, depth: u32) {
-    // A full scope at this depth is replaced; deeper ones cannot be left open (their calls
-    // returned) but are closed too, innermost first, should that ever not hold.
-    close_relay_scopes(env, inst, depth);
+fn new_relay_scope(env: Env, inst: &Instance, call: *const CallFrame) {
+    // A full scope of this call is replaced; a scope of an outer call stays below the new one.
+    close_relay_scopes(env, inst, call);
     let mut scope = std::ptr::null_mut();
     // SAFETY: JS thread, valid env.
     if unsafe { sys::napi_open_handle_scope(env.0, &mut scope) } == sys::Status::napi_ok {
-        inst.relay_scopes.borrow_mut().push(RelayScope { depth, scope, uses: 1 });
+        inst.relay_scopes.borrow_mut().push(RelayScope { call, scope, uses: 1 });
     }
 }
 
-/// Closes the relay scopes of calls at `depth` and deeper (the call at `depth` is returning).
-pub fn close_relay_scopes(env: Env, inst: &Instance, depth: u32) {
+/// Closes the relay scopes of the C call whose frame is `call` (it returned, or its scope is
+/// full). Nested calls closed theirs when they returned, so these are the innermost ones.
+pub fn close_relay_scopes(env: Env, inst: &Instance, call: *const CallFrame) {
     loop {
         let top = {
             let mut scopes = inst.relay_scopes.borrow_mut();
             match scopes.last() {
-                Some(s) if s.depth >= depth => scopes.pop(),
+                Some(s) if s.call == call => scopes.pop(),
                 _ => None,
             }
         };
@@ -295,7 +296,7 @@ impl JsHandler {
         // During a synchronous call, callbacks share a handle scope (see `relay_scope`);
         // otherwise each one gets its own.
         let mut scope = std::ptr::null_mut();
-        if inst.call_depth.get() > 0 {
+        if !inst.current_frame.get().is_null() {
             relay_scope(env, inst);
         } else {
             // SAFETY: JS thread, valid env.
@@ -315,7 +316,7 @@ impl JsHandler {
                 super::napi::error_value(env, e)
             };
             if !exception.is_null() {
-                if inst.call_depth.get() > 0 {
+                if !inst.current_frame.get().is_null() {
                     set_pending(env, inst, exception);
                 } else {
                     // No Koffi call to rethrow it: report it as Node reports uncaught exceptions.

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use napi::sys;
 
 use super::convert::{bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarConv};
-use super::func::{enter, in_argument, leave, run, Callable, ParamConv};
+use super::func::{in_argument, run, Callable, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
 use crate::abi::{ArgLoc, CallPlan, Ext, RetLoc, RetReg, Slot};
@@ -235,7 +235,6 @@ unsafe extern "C" fn lean_entry<const N: usize, const DIRECT: bool>(
         return unsafe { general_entry(env, info) };
     }
     let e = Env(env);
-    enter(inst);
     // A function that takes nothing from the call memory (no stack arguments, no temporaries)
     // has nothing to release: nested calls made by callbacks release their own.
     // SAFETY: the instance's call memory; nested calls mark and release in LIFO order.
@@ -245,7 +244,6 @@ unsafe extern "C" fn lean_entry<const N: usize, const DIRECT: bool>(
         // SAFETY: as above.
         unsafe { (*mem).release(mark) };
     }
-    leave(inst);
     match result {
         Ok(v) => v,
         Err(err) => {

@@ -191,7 +191,6 @@ fn execute(
     args: &[Value],
 ) -> JsResult<Value> {
     let mem = inst.memory()?;
-    enter(inst);
     // SAFETY: the call memory outlives the call; nested calls mark and release in LIFO order.
     let mark = unsafe { (*mem).mark() };
     let result = if let Some(fast) = &c.fast {
@@ -206,28 +205,10 @@ fn execute(
     };
     // SAFETY: as above.
     unsafe { (*mem).release(mark) };
-    leave(inst);
     result
 }
 
-/// Starts a synchronous call: counts it as in progress (callbacks it reaches run nested).
-#[inline(always)]
-pub(super) fn enter(inst: &Instance) {
-    inst.call_depth.set(inst.call_depth.get() + 1);
-}
-
-/// Ends a synchronous call; after the outermost call during which callbacks ran, releases
-/// what they left behind. Paired with [`enter`].
-#[inline(always)]
-pub(super) fn leave(inst: &Instance) {
-    let depth = inst.call_depth.get() - 1;
-    inst.call_depth.set(depth);
-    if depth == 0 && inst.relayed.replace(false) {
-        end_of_relays(inst);
-    }
-}
-
-/// After the outermost call during which callbacks ran: release what they left behind.
+/// After the outermost C call during which callbacks ran: release what they left behind.
 #[cold]
 fn end_of_relays(inst: &Instance) {
     inst.callback_temps.borrow_mut().clear();
@@ -251,7 +232,11 @@ pub(super) fn run(env: Env, inst: &Instance, c: &Callable, frame: &mut CallFrame
     if inst.relayed.get() {
         // The handle scopes callbacks shared during this call close before anything else is
         // made: the result must not live in one of them.
-        super::callback::close_relay_scopes(env, inst, inst.call_depth.get());
+        super::callback::close_relay_scopes(env, inst, frame as *const CallFrame);
+        if previous.is_null() {
+            inst.relayed.set(false);
+            end_of_relays(inst);
+        }
         let pending = inst.pending_exception.borrow_mut().take();
         if let Some(r) = pending {
             rethrow(env, r);

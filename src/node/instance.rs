@@ -90,8 +90,6 @@ pub struct Instance {
     pub registered: RefCell<HashMap<u32, Arc<JsHandler>>>,
     /// An exception thrown by a callback, to rethrow when C returns (spec CB-08).
     pub pending_exception: RefCell<Option<napi_ref>>,
-    /// Synchronous calls in progress on this thread (nested through callbacks).
-    pub call_depth: Cell<u32>,
     /// The frame of the innermost synchronous call in progress (NULL outside calls): a callback
     /// reached during it runs JS just below that call's thunk, on the thread's own stack.
     pub current_frame: Cell<*const crate::call::CallFrame>,
@@ -149,7 +147,6 @@ impl Instance {
             broker: Cell::new(std::ptr::null_mut()),
             registered: RefCell::new(HashMap::new()),
             pending_exception: RefCell::new(None),
-            call_depth: Cell::new(0),
             current_frame: Cell::new(std::ptr::null()),
             relayed: Cell::new(false),
             callback_temps: RefCell::new(Vec::new()),
