@@ -99,6 +99,11 @@ pub struct FastPlan {
 }
 
 impl FastPlan {
+    /// Whether every call marks the call memory and reserves its frame up front.
+    pub fn reserves(&self) -> bool {
+        self.reserves
+    }
+
     /// The table for a signature, or `None` if it cannot take the lean path: every parameter a
     /// number or boolean in one slot, and a result without hidden pointer or disposer.
     pub fn new(params: &[ParamConv], ret: &TypeInfo, plan: &CallPlan) -> Option<FastPlan> {
@@ -176,19 +181,27 @@ type Entry = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys
 
 /// The entry point of a lean-path function of `params` parameters, if there is one for that
 /// count (larger ones take the general entry, which reaches the same lean path).
-pub fn entry(params: usize) -> Option<Entry> {
+pub fn entry(params: usize, fast: &FastPlan) -> Option<Entry> {
+    /// The entry for `N` parameters, with `fast.reserves` made a constant.
+    fn pick<const N: usize, const DIRECT: bool>(fast: &FastPlan) -> Entry {
+        if fast.reserves {
+            lean_entry::<N, DIRECT, true>
+        } else {
+            lean_entry::<N, DIRECT, false>
+        }
+    }
     Some(match params {
         // Decided when the function is declared: the probe runs when the module loads.
-        0 if DIRECT_DATA.load(Ordering::Relaxed) => lean_entry::<0, true>,
-        0 => lean_entry::<0, false>,
-        1 => lean_entry::<1, false>,
-        2 => lean_entry::<2, false>,
-        3 => lean_entry::<3, false>,
-        4 => lean_entry::<4, false>,
-        5 => lean_entry::<5, false>,
-        6 => lean_entry::<6, false>,
-        7 => lean_entry::<7, false>,
-        8 => lean_entry::<8, false>,
+        0 if DIRECT_DATA.load(Ordering::Relaxed) => pick::<0, true>(fast),
+        0 => pick::<0, false>(fast),
+        1 => pick::<1, false>(fast),
+        2 => pick::<2, false>(fast),
+        3 => pick::<3, false>(fast),
+        4 => pick::<4, false>(fast),
+        5 => pick::<5, false>(fast),
+        6 => pick::<6, false>(fast),
+        7 => pick::<7, false>(fast),
+        8 => pick::<8, false>(fast),
         _ => return None,
     })
 }
@@ -197,8 +210,9 @@ pub fn entry(params: usize) -> Option<Entry> {
 /// function, without the general entry's layers. Whatever the lean path does not handle
 /// (missing arguments, an unloaded library, call memory not mapped yet) goes to the general
 /// entry before anything has happened, so that it reports the error in the one usual way.
-/// `DIRECT` (only with no parameters): read the function's data with [`direct_data`].
-unsafe extern "C" fn lean_entry<const N: usize, const DIRECT: bool>(
+/// `DIRECT` (only with no parameters): read the function's data with [`direct_data`];
+/// `RESERVES`: the function's `FastPlan::reserves`, as a constant.
+unsafe extern "C" fn lean_entry<const N: usize, const DIRECT: bool, const RESERVES: bool>(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
@@ -238,8 +252,8 @@ unsafe extern "C" fn lean_entry<const N: usize, const DIRECT: bool>(
     // A function that takes nothing from the call memory (no stack arguments, no temporaries)
     // has nothing to release: nested calls made by callbacks release their own.
     // SAFETY: the instance's call memory; nested calls mark and release in LIFO order.
-    let mut mark = fast.reserves.then(|| unsafe { (*mem).mark() });
-    let result = execute(e, inst, c, fast, &argv, mem, &mut mark);
+    let mut mark = if RESERVES { Some(unsafe { (*mem).mark() }) } else { None };
+    let result = execute(e, inst, c, fast, &argv, mem, RESERVES, &mut mark);
     if let Some(mark) = mark {
         // SAFETY: as above.
         unsafe { (*mem).release(mark) };
@@ -326,7 +340,8 @@ fn run_probe(env: Env) -> JsResult<()> {
 
 /// Calls `c` through its lean-path table. Conversions run under `catch_unwind` (a panic there
 /// would be a bug, reported as an Error); the call itself and scalar results cannot panic.
-/// `mark` is the caller's mark of the call memory, if it took one; when a general conversion
+/// `reserves` is `fast.reserves` (a constant in each lean entry); `mark` is the caller's mark
+/// of the call memory, if it took one; when a general conversion
 /// needs the memory and there is none, one is taken here, for the caller to release.
 #[allow(clippy::too_many_arguments, reason = "the pieces of one call, kept in registers")]
 #[inline(always)]
@@ -337,13 +352,14 @@ pub fn execute(
     fast: &FastPlan,
     args: &[Value],
     mem: *mut CallMemory,
+    reserves: bool,
     mark: &mut Option<Mark>,
 ) -> JsResult<Value> {
     // The frame lives at the top of the call memory's stack, above the stack arguments: no
     // zeroing and no copy. Only a call whose conversions may run JS (and so nested calls)
     // reserves it: up front, or when a general conversion is needed (`general_ctx`).
     // SAFETY: the call memory outlives the call (see func::execute).
-    let (frame, stack) = match unsafe { (*mem).top_frame(fast.stack_size as usize, fast.reserves) } {
+    let (frame, stack) = match unsafe { (*mem).top_frame(fast.stack_size as usize, reserves) } {
         Ok(at) => at,
         Err(e) => return Err(error(e.to_string())),
     };

@@ -194,7 +194,7 @@ fn execute(
     // SAFETY: the call memory outlives the call; nested calls mark and release in LIFO order.
     let mark = unsafe { (*mem).mark() };
     let result = if let Some(fast) = &c.fast {
-        super::fastpath::execute(env, inst, c, fast, args, mem, &mut Some(mark))
+        super::fastpath::execute(env, inst, c, fast, args, mem, fast.reserves(), &mut Some(mark))
     } else {
         let mut ctx = Ctx::for_call(env, inst, mem);
         let result = execute_in(&mut ctx, c, params, plan, args);

@@ -282,7 +282,7 @@ pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResul
     let name = if callable.name.is_empty() { "<anonymous>".to_string() } else { callable.name.clone() };
     let variadic = callable.plan.is_none();
     let callable = Arc::new(callable);
-    let lean = if callable.fast.is_some() { super::fastpath::entry(callable.params.len()) } else { None };
+    let lean = callable.fast.as_ref().and_then(|fast| super::fastpath::entry(callable.params.len(), fast));
     // The call entries get the Callable itself as data (one pointer less to follow per call);
     // it stays alive through the wrap below, which has the same lifetime as the function.
     let call_data = Arc::as_ptr(&callable) as *mut c_void;
