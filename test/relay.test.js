@@ -64,3 +64,26 @@ test('CB-08 · an exception in the middle of a run is rethrown, and later calls 
     assert.equal(calls, 101);
     assert.equal(sum((x) => x, 200), expectedSum(200, (x) => x));
 });
+
+test('CB-03 · callbacks sharing a scope each keep their own function and this', () => {
+    // The outer callback alternates between two registered callbacks with different `this`
+    // objects, all within one outer call: each relay must call its own function.
+    const callInt = lib.func('int kt_cb_call_int(RelayCb *cb, int x)');
+    const a = { k: 3 };
+    const b = { k: 5 };
+    const pa = koffi.register(a, function (x) { return this.k * x; }, koffi.pointer(koffi.resolve('RelayCb')));
+    const pb = koffi.register(b, function (x) { return this.k * x + 1; }, koffi.pointer(koffi.resolve('RelayCb')));
+    try {
+        const total = sum((i) => callInt(i % 2 ? pa : pb, i) + callInt(pa, 1), 200);
+        assert.equal(total, expectedSum(200, (i) => (i % 2 ? 3 * i : 5 * i + 1) + 3));
+        // Two callbacks relayed in turn by the same C call, with transient ones too.
+        const alternate = lib.func('int kt_cb_alternate(RelayCb *a, RelayCb *b, int n)');
+        assert.equal(alternate(pa, pb, 300), expectedSum(300, (i) => (i % 2 ? 5 * i + 1 : 3 * i)));
+        assert.equal(alternate((x) => x, (x) => -2 * x, 301), expectedSum(301, (i) => (i % 2 ? -2 * i : i)));
+        // And straight from C, the same two handlers one after the other, many times.
+        for (let i = 0; i < 300; i++) assert.equal(callInt(i % 3 ? pa : pb, i), i % 3 ? 3 * i : 5 * i + 1);
+    } finally {
+        koffi.unregister(pa);
+        koffi.unregister(pb);
+    }
+});

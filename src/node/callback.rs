@@ -149,6 +149,12 @@ pub struct RelayScope {
     call: *const CallFrame,
     scope: sys::napi_handle_scope,
     uses: u32,
+    /// The handler relayed last in this scope and its `this` and function values, which live
+    /// as long as the scope: C calling the same callback over and over (a comparator, a
+    /// visitor) needs them only once per scope.
+    handler: *const JsHandler,
+    this: Value,
+    func: Value,
 }
 
 /// Callbacks sharing one relay scope before it is replaced (each makes a few handles).
@@ -176,7 +182,14 @@ fn new_relay_scope(env: Env, inst: &Instance, call: *const CallFrame) {
     let mut scope = std::ptr::null_mut();
     // SAFETY: JS thread, valid env.
     if unsafe { sys::napi_open_handle_scope(env.0, &mut scope) } == sys::Status::napi_ok {
-        inst.relay_scopes.borrow_mut().push(RelayScope { call, scope, uses: 1 });
+        inst.relay_scopes.borrow_mut().push(RelayScope {
+            call,
+            scope,
+            uses: 1,
+            handler: std::ptr::null(),
+            this: std::ptr::null_mut(),
+            func: std::ptr::null_mut(),
+        });
     }
 }
 
@@ -296,13 +309,14 @@ impl JsHandler {
         // During a synchronous call, callbacks share a handle scope (see `relay_scope`);
         // otherwise each one gets its own.
         let mut scope = std::ptr::null_mut();
-        if !inst.current_frame.get().is_null() {
+        let shared = !inst.current_frame.get().is_null();
+        if shared {
             relay_scope(env, inst);
         } else {
             // SAFETY: JS thread, valid env.
             unsafe { sys::napi_open_handle_scope(env.0, &mut scope) };
         }
-        if let Err(e) = self.call_js(env, inst, frame) {
+        if let Err(e) = self.call_js(env, inst, frame, shared) {
             // C receives zeros (a zeroed struct for hidden-pointer results too).
             let zeros = vec![0u8; self.proto.ret.size.max(8)];
             // SAFETY: the frame belongs to a call of this prototype.
@@ -331,7 +345,7 @@ impl JsHandler {
         }
     }
 
-    fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame) -> JsResult<()> {
+    fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame, shared: bool) -> JsResult<()> {
         let mem = inst.memory()?;
         // Nested calls made by the JS function must put their stack arguments below the C code
         // that called us, when that C code runs on the call memory's stack.
@@ -339,10 +353,34 @@ impl JsHandler {
         let mark = unsafe { (*mem).mark() };
         // SAFETY: as above.
         unsafe { (*mem).lower_stack_pointer((frame as *mut CallFrame as usize).saturating_sub(256)) };
-        let result = self.convert_and_call(env, inst, frame, mem);
+        let result = self.convert_and_call(env, inst, frame, mem, shared);
         // SAFETY: as above.
         unsafe { (*mem).release(mark) };
         result
+    }
+
+    /// The `this` and function values to call.
+    fn callee(&self, env: Env) -> JsResult<(Value, Value)> {
+        let this = match self.this {
+            Some(r) => env.deref(r)?,
+            None => env.undefined()?,
+        };
+        Ok((this, env.deref(self.func)?))
+    }
+
+    /// [`JsHandler::callee`] for a callback in the relay scope of the C call in progress:
+    /// made once per scope (see [`RelayScope`]).
+    fn scoped_callee(&self, env: Env, inst: &Instance) -> JsResult<(Value, Value)> {
+        if let Some(top) = inst.relay_scopes.borrow().last() {
+            if std::ptr::eq(top.handler, self) {
+                return Ok((top.this, top.func));
+            }
+        }
+        let (this, func) = self.callee(env)?;
+        if let Some(top) = inst.relay_scopes.borrow_mut().last_mut() {
+            (top.handler, top.this, top.func) = (self as *const JsHandler, this, func);
+        }
+        Ok((this, func))
     }
 
     fn convert_and_call(
@@ -351,6 +389,7 @@ impl JsHandler {
         inst: &Instance,
         frame: &mut CallFrame,
         mem: *mut crate::call::CallMemory,
+        shared: bool,
     ) -> JsResult<()> {
         // A conversion context only for arguments that need one (numbers do not).
         let mut ctx: Option<Ctx<'_>> = None;
@@ -370,11 +409,7 @@ impl JsHandler {
             args.push(unsafe { convert::decode(ctx, buf, info)? });
         }
         drop(ctx);
-        let this = match self.this {
-            Some(r) => env.deref(r)?,
-            None => env.undefined()?,
-        };
-        let f = env.deref(self.func)?;
+        let (this, f) = if shared { self.scoped_callee(env, inst)? } else { self.callee(env)? };
         let result = env.call_function(this, f, &args)?;
         let ret = &self.proto.ret;
         if ret.primitive == Primitive::Void {

@@ -854,6 +854,15 @@ EXPORT int kt_cb_call_int(KtIntCb cb, int x)
     return r;
 }
 
+/* Sums a(0), b(1), a(2), b(3), ... up to n - 1: two callbacks relayed in turn by one call */
+EXPORT int kt_cb_alternate(KtIntCb a, KtIntCb b, int n)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        total += (i % 2 ? b : a)(i);
+    return total;
+}
+
 /* Calls cb(0) ... cb(n - 1) and sums the results */
 EXPORT int kt_cb_sum(KtIntCb cb, int n)
 {
