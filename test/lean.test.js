@@ -69,6 +69,13 @@ test('CALL-13 · calls made while a lean call converts its arguments keep their 
     nested = 0n;
     assert.equal(scaledSum(7, [item, { a: 1, b: 2 }], 2), 7 * (34 + 12));
     assert.equal(nested, expected20);
+    // The same with a struct passed by value (and one returned).
+    const scale = lib.func('KtLeanII kt_ii_scale(int k, KtLeanII s)');
+    nested = 0n;
+    assert.deepEqual(scale(6, item), { a: 18, b: 24 });
+    assert.equal(nested, expected20);
+    assert.deepEqual(scale(2, { a: 1 }), { a: 2, b: 0 });
+    assert.throws(() => scale(2, [1, 2]), { name: 'TypeError', message: /Unexpected Array value, expected object/ });
 });
 koffi.struct('KtLeanII', { a: 'int', b: 'int' });
 

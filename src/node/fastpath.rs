@@ -6,14 +6,17 @@
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 use napi::sys;
 
-use super::convert::{bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarConv};
+use super::convert::{self, bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarConv};
 use super::func::{in_argument, run, Callable, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
-use crate::abi::{ArgLoc, CallPlan, Ext, RetLoc, RetReg, Slot};
+use crate::abi::{ArgLoc, CallPlan, Ext, Move, RetLoc, RetReg, Slot};
 use crate::call::frame::extend;
 use crate::call::{CallFrame, CallMemory, Mark};
 use crate::types::{Direction, Primitive, TypeInfo};
@@ -34,6 +37,9 @@ enum Conv {
     Utf8,
     /// A data pointer input: TypedArray/ArrayBuffer data in one call when it is one.
     Pointer,
+    /// A struct passed by value in registers or stack slots: encoded by the general record
+    /// conversion into a small buffer, then moved by the plan (`FastPlan::records[i]`).
+    Record(u16),
 }
 
 /// Where an argument's bits go, resolved from the plan's [`Slot`] when the table is built.
@@ -55,7 +61,18 @@ impl Dst {
     }
 }
 
-/// One argument: its conversion and its single destination (from the plan).
+/// The plan's moves of a struct argument (see [`Conv::Record`]).
+#[derive(Debug)]
+struct RecordArg {
+    info: Arc<TypeInfo>,
+    moves: SmallVec<[Move; 2]>,
+}
+
+/// Largest struct the lean path passes by value (its bytes are built in a stack buffer).
+const MAX_RECORD: usize = 32;
+
+/// One argument: its conversion and its single destination (from the plan; unused for
+/// [`Conv::Record`], which has several).
 #[derive(Clone, Copy, Debug)]
 struct FastArg {
     conv: Conv,
@@ -89,6 +106,7 @@ enum FastRet {
 #[derive(Debug)]
 pub struct FastPlan {
     args: Box<[FastArg]>,
+    records: Box<[RecordArg]>,
     ret: FastRet,
     stack_size: u32,
     fpr_count: u8,
@@ -105,12 +123,21 @@ impl FastPlan {
     }
 
     /// The table for a signature, or `None` if it cannot take the lean path: every parameter a
-    /// number or boolean in one slot, and a result without hidden pointer or disposer.
+    /// number, boolean, input string or data pointer in one slot, or a small struct passed by
+    /// value; a result without hidden pointer or disposer.
     pub fn new(params: &[ParamConv], ret: &TypeInfo, plan: &CallPlan) -> Option<FastPlan> {
         let mut args = Vec::with_capacity(params.len());
+        let mut records = Vec::new();
         for (i, (p, loc)) in params.iter().zip(&plan.args).enumerate() {
             let info = &p.info;
             let ArgLoc::Moves(moves) = loc else { return None };
+            if info.primitive == Primitive::Record && p.dir == Direction::In && info.size <= MAX_RECORD {
+                let conv = Conv::Record(u16::try_from(records.len()).ok()?);
+                records.push(RecordArg { info: info.clone(), moves: moves.clone() });
+                let param = u16::try_from(i).ok()?;
+                args.push(FastArg { conv, dst: Dst::Frame(0), len: 8, ext: Ext::None, widen: false, param });
+                continue;
+            }
             let [m] = moves.as_slice() else { return None };
             let conv = match (info.primitive, info.primitive.int_width()) {
                 (Primitive::Float32, _) => Conv::Float32,
@@ -160,7 +187,8 @@ impl FastPlan {
                     (RetReg::Fpr(0), ScalarConv::Float64) => FastRet::Double,
                     (reg, conv) => FastRet::Scalar(reg, conv),
                 },
-                _ if p.is_pointer_like() => FastRet::General,
+                // Struct results too: the general conversion decodes them.
+                _ if p.is_pointer_like() || p == Primitive::Record => FastRet::General,
                 _ => return None,
             },
         };
@@ -168,6 +196,7 @@ impl FastPlan {
             plan.stack_size > 0 || matches!(ret, FastRet::General) || args.iter().any(|a| a.conv == Conv::Utf8);
         Some(FastPlan {
             args: args.into_boxed_slice(),
+            records: records.into_boxed_slice(),
             ret,
             stack_size: plan.stack_size,
             fpr_count: plan.fpr_count,
@@ -421,6 +450,19 @@ fn fill<'a>(
                 Some(addr) => Ok(addr as u64),
                 None => caught(|| general(general_ctx(ctx, env, inst, mem, stack, mark), c, a, v)),
             },
+            Conv::Record(r) => {
+                let rec = &fast.records[r as usize];
+                let mut buf = [0u64; MAX_RECORD / 8];
+                let bytes = buf.as_mut_ptr() as *mut u8;
+                caught(|| convert::encode(general_ctx(ctx, env, inst, mem, stack, mark), v, &rec.info, bytes))
+                    .map_err(|e| in_argument(e, i, &c.name))?;
+                for m in &rec.moves {
+                    // SAFETY: the moves stay within the struct (at most MAX_RECORD bytes) and
+                    // the frame or the reserved stack area.
+                    unsafe { frame.apply(m, bytes) };
+                }
+                continue;
+            }
         }
         .map_err(|e| in_argument(e, i, &c.name))?;
         let bits = if a.widen { extend(bits, a.len, a.ext) } else { bits };

@@ -410,6 +410,8 @@ typedef struct { bool flag; int64_t big; uint64_t ubig; } KtB64; /* 24 bytes, ME
 EXPORT KtII kt_ii_make(int a, int b) { KtII s = { a, b }; return s; }
 EXPORT int kt_ii_diff(KtII s) { return s.a - s.b; }
 EXPORT KtII kt_ii_swap(KtII s) { KtII r = { s.b, s.a }; return r; }
+/* A struct by value after an integer (see lean.test.js) */
+EXPORT KtII kt_ii_scale(int k, KtII s) { KtII r = { k * s.a, k * s.b }; return r; }
 
 EXPORT KtFF kt_ff_make(float x, float y) { KtFF s = { x, y }; return s; }
 EXPORT float kt_ff_diff(KtFF s) { return s.x - s.y; }
