@@ -31,19 +31,31 @@ extern "C" {
     fn kffi_switch_arm64(arg: *mut std::ffi::c_void, f: unsafe extern "C" fn(*mut std::ffi::c_void), sp: *mut u8);
 }
 
+/// Bytes below this function's own frame that the stack switch itself may use.
+const SWITCH_FRAMES: usize = 256;
+
 /// Runs `f` with the stack pointer at `sp` (aligned down to 16), then returns to this stack.
+/// `f` receives the lowest address this (the old) stack may use meanwhile: anything placed
+/// on that stack while `f` runs must stay below it.
 ///
 /// # Safety
 /// `sp` must be the top of stack memory that is unused while `f` runs and large enough for it.
-pub unsafe fn run_on_stack(sp: usize, f: &mut dyn FnMut()) {
-    unsafe extern "C" fn trampoline(arg: *mut std::ffi::c_void) {
-        // SAFETY: `arg` is the `&mut &mut dyn FnMut()` below, alive for this call.
-        let f = unsafe { &mut *(arg as *mut &mut dyn FnMut()) };
-        // Unwinding through the stack switch is not possible: stop panics here.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+pub unsafe fn run_on_stack(sp: usize, f: &mut dyn FnMut(usize)) {
+    struct Call<'a> {
+        f: &'a mut dyn FnMut(usize),
+        low: usize,
     }
-    let mut f = f;
-    let arg = &mut f as *mut &mut dyn FnMut() as *mut std::ffi::c_void;
+    unsafe extern "C" fn trampoline(arg: *mut std::ffi::c_void) {
+        // SAFETY: `arg` is the `Call` below, alive for this call.
+        let call = unsafe { &mut *(arg as *mut Call<'_>) };
+        // Unwinding through the stack switch is not possible: stop panics here.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (call.f)(call.low)));
+    }
+    // This frame is the deepest one of the old stack's Rust code; only the switch's own few
+    // bytes go below it (however large debug builds make the frames above).
+    let mut call = Call { f, low: 0 };
+    call.low = (&call as *const Call<'_> as usize).saturating_sub(SWITCH_FRAMES);
+    let arg = &mut call as *mut Call<'_> as *mut std::ffi::c_void;
     let sp = (sp & !15) as *mut u8;
     #[cfg(all(kffi_asm, target_arch = "x86_64", not(windows)))]
     // SAFETY: forwarded from the caller.

@@ -236,8 +236,13 @@ impl Handler for JsHandler {
         match sp {
             // C runs on the call memory's stack: JS must run on the thread's own.
             // SAFETY: the stack below the recorded point is unused while C runs.
-            Some(sp) => unsafe { pool::run_on_stack(sp, &mut || self.run(Env(self.env), frame)) },
-            None => self.run(Env(self.env), frame),
+            Some(sp) => unsafe { pool::run_on_stack(sp, &mut |low| self.run(Env(self.env), frame, low)) },
+            // C runs on the thread's stack: nested calls' stack arguments go in the call
+            // memory as usual (the address is outside it, so nothing is lowered).
+            None => {
+                let at = frame as *mut CallFrame as usize;
+                self.run(Env(self.env), frame, at)
+            }
         }
     }
 }
@@ -265,7 +270,8 @@ unsafe extern "C" fn broker_call(env: sys::napi_env, _f: sys::napi_value, _ctx: 
     let remote = unsafe { &*(data as *const Remote) };
     if !env.is_null() {
         // SAFETY: the handler is kept alive by the blocked thread's Arc; the frame by its stack.
-        unsafe { (*remote.handler).run(Env(env), &mut *remote.frame) };
+        // The calling thread's C stack is not the call memory's: nothing to keep below.
+        unsafe { (*remote.handler).run(Env(env), &mut *remote.frame, usize::MAX) };
     }
     remote.finish();
 }
@@ -294,7 +300,8 @@ impl JsHandler {
     }
 
     /// Runs the JS function for one C call, on the JS thread.
-    fn run(&self, env: Env, frame: &mut CallFrame) {
+    /// `low`: the lowest address of the C side's stack in use (nested calls go below it).
+    fn run(&self, env: Env, frame: &mut CallFrame, low: usize) {
         if !self.alive.load(Ordering::Acquire) {
             eprintln!("koffi-rs: a callback was called after koffi.unregister()");
             return;
@@ -316,7 +323,7 @@ impl JsHandler {
             // SAFETY: JS thread, valid env.
             unsafe { sys::napi_open_handle_scope(env.0, &mut scope) };
         }
-        if let Err(e) = self.call_js(env, inst, frame, shared) {
+        if let Err(e) = self.call_js(env, inst, frame, shared, low) {
             // C receives zeros (a zeroed struct for hidden-pointer results too).
             let zeros = vec![0u8; self.proto.ret.size.max(8)];
             // SAFETY: the frame belongs to a call of this prototype.
@@ -345,14 +352,15 @@ impl JsHandler {
         }
     }
 
-    fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame, shared: bool) -> JsResult<()> {
+    fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame, shared: bool, low: usize) -> JsResult<()> {
         let mem = inst.memory()?;
-        // Nested calls made by the JS function must put their stack arguments below the C code
-        // that called us, when that C code runs on the call memory's stack.
+        // Nested calls made by the JS function must put their stack arguments and frames below
+        // the C code that called us and the relay's own frames, when those run on the call
+        // memory's stack (`low`, from the stack switch).
         // SAFETY: JS thread; the call memory is only touched through this pointer, in turn.
         let mark = unsafe { (*mem).mark() };
         // SAFETY: as above.
-        unsafe { (*mem).lower_stack_pointer((frame as *mut CallFrame as usize).saturating_sub(256)) };
+        unsafe { (*mem).lower_stack_pointer(low.min((frame as *mut CallFrame as usize).saturating_sub(256))) };
         let result = self.convert_and_call(env, inst, frame, mem, shared);
         // SAFETY: as above.
         unsafe { (*mem).release(mark) };
