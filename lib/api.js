@@ -86,7 +86,9 @@ function build(native) {
     // Node.js itself (not another runtime implementing Node-API): the native side may then
     // check Node's callback layout once for a quicker path (see src/node/fastpath.rs).
     const isNode = process.release?.name === 'node' && !process.versions.bun && !process.versions.deno;
-    native._setup({ unionState, makeUnion, decorate, isNode });
+    // String literals are internalized strings: the native side checks how V8 lays them out.
+    const literals = ['koffi-rs', '12345', 'a literal longer than sixteen bytes'];
+    native._setup({ unionState, makeUnion, decorate, isNode, literals });
 
     const deprecated = (fn, message, code) => util.deprecate(fn, message, code);
 

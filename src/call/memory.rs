@@ -16,6 +16,14 @@ use super::CallFrame;
 pub const RED_ZONE: usize = 512;
 /// Temporaries larger than this always come from the system allocator (spec CALL-13).
 pub const MAX_BLOCK_ALLOC: usize = 4096;
+/// Stack bytes a [`CallFrame`] takes at the top of the free stack (keeps 16-byte alignment).
+pub const FRAME_SLOT: usize = std::mem::size_of::<CallFrame>().next_multiple_of(16);
+
+/// The outgoing stack area of `stack_size` bytes of stack arguments: a multiple of 16 (the
+/// callee's stack pointer stays aligned, System V AMD64 psABI §3.2.2 / AAPCS64 §6.4.5.1).
+pub const fn stack_area(stack_size: usize) -> usize {
+    stack_size.next_multiple_of(16)
+}
 
 /// Errors of the call engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +62,9 @@ pub struct Mark {
 pub struct CallMemory {
     _stack: MmapMut,
     stack_low: usize,
+    /// `stack_low` plus the red zone and room for the callee: no stack pointer handed to C
+    /// goes below it.
+    limit: usize,
     top: usize,
     sp: usize,
     heap: MmapMut,
@@ -90,6 +101,7 @@ impl CallMemory {
         Ok(CallMemory {
             _stack: stack,
             stack_low: low + page,
+            limit: low + page + RED_ZONE * 2,
             top: top & !15,
             sp: top & !15,
             heap,
@@ -139,28 +151,33 @@ impl CallMemory {
     /// room for the callee must remain below.
     pub fn stack_args(&mut self, size: usize) -> Result<*mut u8, CallError> {
         let sp = (self.sp.checked_sub(size).ok_or(CallError::StackExhausted)?) & !15;
-        if sp < self.stack_low + RED_ZONE * 2 {
+        if sp < self.limit {
             return Err(CallError::StackExhausted);
         }
         self.sp = sp;
         Ok(sp as *mut u8)
     }
 
-    /// A call frame at the top of the free stack with `stack_size` bytes of outgoing stack
-    /// arguments below it: returns the frame and the callee's stack pointer (16-byte aligned).
+    /// A call frame at the top of the free stack with `stack_area` bytes of outgoing stack
+    /// arguments below it (a multiple of 16, see [`stack_area`]): returns the frame and the
+    /// callee's stack pointer (16-byte aligned, the arguments start there). At least
+    /// [`RED_ZONE`] bytes and room for the callee must remain below.
     ///
     /// The frame's memory holds whatever an earlier call left (the thunk loads every register
     /// image, so nothing needs zeroing: a callee only reads the registers it was passed). With
     /// `reserve`, the top of free stack moves below both, for calls that may run JS (and so
     /// nested calls) before C is called; otherwise it stays, which is enough when nothing runs
     /// between now and the call (callbacks during the call move it below the C frames).
-    pub fn top_frame(&mut self, stack_size: usize, reserve: bool) -> Result<(*mut CallFrame, *mut u8), CallError> {
-        // One comparison covers both: wrapping below zero makes `stack` larger than `sp`.
-        let frame = self.sp.wrapping_sub(std::mem::size_of::<CallFrame>()) & !15;
-        let stack = frame.wrapping_sub(stack_size) & !15;
-        if stack < self.stack_low + RED_ZONE * 2 || stack > self.sp {
-            return Err(CallError::StackExhausted);
-        }
+    #[inline(always)]
+    pub fn top_frame(&mut self, stack_area: usize, reserve: bool) -> Result<(*mut CallFrame, *mut u8), CallError> {
+        debug_assert!(stack_area % 16 == 0 && self.sp % 16 == 0);
+        // `sp` stays 16-aligned and above `limit`, so the frame needs no rounding and only the
+        // stack arguments can run out of room.
+        let frame = self.sp - FRAME_SLOT;
+        let stack = match frame.checked_sub(stack_area) {
+            Some(stack) if stack >= self.limit => stack,
+            _ => return Err(CallError::StackExhausted),
+        };
         if reserve {
             self.sp = stack;
         }
@@ -267,5 +284,22 @@ mod tests {
         let sp = mem.stack_args(24).unwrap() as usize;
         assert_eq!(sp % 16, 0);
         assert_eq!(mem.stack_args(1 << 20), Err(CallError::StackExhausted));
+    }
+
+    #[test]
+    fn top_frames_sit_below_the_free_stack_and_stop_at_the_red_zone() {
+        let mut mem = CallMemory::new(64 << 10, 4096).unwrap();
+        let top = mem.stack_pointer();
+        let (frame, stack) = mem.top_frame(stack_area(40), false).unwrap();
+        assert_eq!(frame as usize, top - FRAME_SLOT);
+        assert_eq!(stack as usize, frame as usize - 48);
+        assert_eq!(stack as usize % 16, 0);
+        assert_eq!(mem.stack_pointer(), top, "not reserved");
+        let (_, stack) = mem.top_frame(0, true).unwrap();
+        assert_eq!(mem.stack_pointer(), stack as usize, "reserved");
+        assert_eq!(mem.top_frame(stack_area(64 << 10), false), Err(CallError::StackExhausted));
+        let room = mem.stack_pointer() - FRAME_SLOT - mem.limit;
+        assert!(mem.top_frame(room, false).is_ok());
+        assert_eq!(mem.top_frame(room + 16, false), Err(CallError::StackExhausted));
     }
 }

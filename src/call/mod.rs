@@ -13,7 +13,7 @@ use std::ffi::c_void;
 
 use crate::abi::{ArgLoc, CallPlan, RetLoc};
 pub use frame::CallFrame;
-pub use memory::{CallError, CallMemory, Mark};
+pub use memory::{stack_area, CallError, CallMemory, Mark};
 
 /// Calls `f` following `plan`, with each argument given as its C bytes, and writes the result's
 /// C bytes into `ret` (which must be at least the result's size).

@@ -16,6 +16,7 @@ use super::convert::{self, bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx
 use super::func::{in_argument, run, Callable, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
+use super::tagged::Tagged;
 use crate::abi::{ArgLoc, CallPlan, Ext, Move, RetLoc, RetReg, Slot};
 use crate::call::frame::extend;
 use crate::call::{CallFrame, CallMemory, Mark};
@@ -47,7 +48,7 @@ enum Conv {
 /// stack area lies just below it (`CallMemory::top_frame` puts it there, 16-byte aligned), so
 /// every destination is one store at one offset.
 fn frame_offset(slot: Slot, stack_size: u32) -> Option<i32> {
-    let stack_area = (stack_size as i64 + 15) & !15;
+    let stack_area = crate::call::stack_area(stack_size as usize) as i64;
     let off = match slot {
         Slot::Gpr(i) if (i as usize) < crate::call::frame::NGPR => {
             (std::mem::offset_of!(CallFrame, gpr) + 8 * i as usize) as i64
@@ -109,7 +110,8 @@ pub struct FastPlan {
     args: Box<[FastArg]>,
     records: Box<[RecordArg]>,
     ret: FastRet,
-    stack_size: u32,
+    /// The plan's stack arguments, rounded up to 16 bytes (`call::stack_area`).
+    stack_area: u32,
     fpr_count: u8,
     /// Whether every call takes something from the call memory (stack arguments, strings in
     /// the heap block, a result's general conversion): the memory is marked and the frame
@@ -188,7 +190,7 @@ impl FastPlan {
             args: args.into_boxed_slice(),
             records: records.into_boxed_slice(),
             ret,
-            stack_size: plan.stack_size,
+            stack_area: u32::try_from(crate::call::stack_area(plan.stack_size as usize)).ok()?,
             fpr_count: plan.fpr_count,
             reserves,
         })
@@ -379,7 +381,7 @@ pub fn execute(
     // zeroing and no copy. Only a call whose conversions may run JS (and so nested calls)
     // reserves it: up front, or when a general conversion is needed (`general_ctx`).
     // SAFETY: the call memory outlives the call (see func::execute).
-    let (frame, stack) = match unsafe { (*mem).top_frame(fast.stack_size as usize, reserves) } {
+    let (frame, stack) = match unsafe { (*mem).top_frame(fast.stack_area as usize, reserves) } {
         Ok(at) => at,
         Err(e) => return Err(error(e.to_string())),
     };
@@ -388,7 +390,7 @@ pub fn execute(
     // uses it during this call.
     let frame = unsafe { &mut *frame };
     // `frame_offset` relies on this layout.
-    debug_assert_eq!(frame as *mut CallFrame as usize - stack as usize, (fast.stack_size as usize + 15) & !15);
+    debug_assert_eq!(frame as *mut CallFrame as usize - stack as usize, fast.stack_area as usize);
     frame.stack = stack;
     frame.fpr_count = fast.fpr_count as u64;
     // A conversion context only when a string or pointer needs the general conversion.
@@ -424,25 +426,30 @@ fn fill<'a>(
     mark: &mut Option<Mark>,
 ) -> JsResult<()> {
     let stack = frame.stack;
+    let tagged = inst.tagged.get();
     for (i, (a, &v)) in fast.args.iter().zip(args).enumerate() {
         // The two commonest kinds are tested first: conditional branches predict mixed
         // signatures (int, double, int, ...) better than one indirect jump per argument.
         let bits = if a.conv == Conv::Int32 {
-            fast_int_bits(env, v, 4)
+            int_bits(env, tagged, v, 4)
         } else if a.conv == Conv::Float64 {
-            fast_f64(env, v).map(f64::to_bits)
+            number(env, tagged, v).map(f64::to_bits)
         } else {
             match a.conv {
-                Conv::Int32 => fast_int_bits(env, v, 4),
-                Conv::Int64 => fast_int_bits(env, v, 8),
-                Conv::Float64 => fast_f64(env, v).map(f64::to_bits),
-                Conv::Float32 => fast_f64(env, v).map(|d| (d as f32).to_bits() as u64),
-                Conv::Bool => bool_value(env, v).map(u64::from),
+                Conv::Int32 => int_bits(env, tagged, v, 4),
+                Conv::Int64 => int_bits(env, tagged, v, 8),
+                Conv::Float64 => number(env, tagged, v).map(f64::to_bits),
+                Conv::Float32 => number(env, tagged, v).map(|d| (d as f32).to_bits() as u64),
+                // SAFETY: `v` is an argument of the call in progress.
+                Conv::Bool => match tagged.and_then(|t| unsafe { t.boolean(v) }) {
+                    Some(b) => Ok(b as u64),
+                    None => bool_value(env, v).map(u64::from),
+                },
                 Conv::Swapped(2) => fast_int_bits(env, v, 2).map(|b| (b as u16).swap_bytes() as u64),
                 Conv::Swapped(4) => fast_int_bits(env, v, 4).map(|b| (b as u32).swap_bytes() as u64),
                 Conv::Swapped(_) => fast_int_bits(env, v, 8).map(u64::swap_bytes),
                 // SAFETY: the call memory outlives the call; nothing else uses it meanwhile.
-                Conv::Utf8 => match unsafe { utf8_in_place(env, &mut *mem, v) } {
+                Conv::Utf8 => match unsafe { utf8_in_place(env, tagged, &mut *mem, v) } {
                     Some(addr) => Ok(addr),
                     None => caught(|| general(general_ctx(ctx, env, inst, mem, stack, mark), c, a, v)),
                 },
@@ -474,6 +481,27 @@ fn fill<'a>(
     Ok(())
 }
 
+/// An integer argument's bits (sign-extended from 32 bits when `size` ≤ 4): a Smi read
+/// directly, anything else through Node-API and the general integer rules.
+#[inline(always)]
+fn int_bits(env: Env, tagged: Option<Tagged>, v: Value, size: usize) -> JsResult<u64> {
+    // SAFETY: `v` is an argument of the call in progress.
+    match tagged.and_then(|t| unsafe { t.smi(v) }) {
+        Some(i) => Ok(i as i64 as u64),
+        None => fast_int_bits(env, v, size),
+    }
+}
+
+/// A Number argument: a Smi or HeapNumber read directly, anything else through Node-API.
+#[inline(always)]
+fn number(env: Env, tagged: Option<Tagged>, v: Value) -> JsResult<f64> {
+    // SAFETY: `v` is an argument of the call in progress.
+    match tagged.and_then(|t| unsafe { t.number(v) }) {
+        Some(d) => Ok(d),
+        None => fast_f64(env, v),
+    }
+}
+
 /// The conversion context of the general conversion, made on first need. That conversion
 /// may run JS (getters) and so nested calls: the call's frame and stack arguments (from
 /// `stack` up) are reserved first, after marking the memory if the caller has no mark.
@@ -500,12 +528,18 @@ fn general_ctx<'a, 'c>(
 /// A JS string written as UTF-8 straight into the heap block, in one Node-API call; `None`
 /// when `v` is not a string or may not have fit (the general conversion then decides).
 #[inline(always)]
-fn utf8_in_place(env: Env, mem: &mut CallMemory, v: Value) -> Option<u64> {
+fn utf8_in_place(env: Env, tagged: Option<Tagged>, mem: &mut CallMemory, v: Value) -> Option<u64> {
     let cap = mem.heap_remaining().saturating_sub(8);
     if cap < 64 {
         return None;
     }
     let cursor = mem.heap_cursor();
+    // SAFETY: `v` is an argument of the call in progress; `cursor` has `cap` writable bytes;
+    // nothing runs JS during the copy.
+    if let Some(len) = tagged.and_then(|t| unsafe { t.copy_ascii(v, cursor, cap) }) {
+        mem.commit(len + 1);
+        return Some(cursor as u64);
+    }
     let mut len = 0usize;
     // SAFETY: JS thread; `cursor` has `cap` writable bytes.
     let status = unsafe { napi::sys::napi_get_value_string_utf8(env.0, v, cursor as *mut _, cap, &mut len) };
@@ -539,9 +573,22 @@ fn call(
     let result = match fast.ret {
         // A NULL result from a Node-API callback is `undefined`: no call needed.
         FastRet::Void => Ok(std::ptr::null_mut()),
-        FastRet::Int32 => env.int32(frame.ret_gpr[0] as i32),
-        FastRet::Uint32 => env.uint32(frame.ret_gpr[0] as u32),
-        FastRet::Double => env.double(f64::from_bits(frame.ret_fpr[0])),
+        FastRet::Int32 => match inst.tagged.get() {
+            Some(t) => Ok(t.smi_result(&inst.result_slot, frame.ret_gpr[0] as i32)),
+            None => env.int32(frame.ret_gpr[0] as i32),
+        },
+        FastRet::Uint32 => match (inst.tagged.get(), i32::try_from(frame.ret_gpr[0] as u32)) {
+            (Some(t), Ok(i)) => Ok(t.smi_result(&inst.result_slot, i)),
+            _ => env.uint32(frame.ret_gpr[0] as u32),
+        },
+        FastRet::Double => {
+            let d = f64::from_bits(frame.ret_fpr[0]);
+            // V8 makes the same choice: a double that is exactly an int32 (not -0) is a Smi.
+            match (inst.tagged.get(), d as i32) {
+                (Some(t), i) if i as f64 == d && (i != 0 || d.to_bits() == 0) => Ok(t.smi_result(&inst.result_slot, i)),
+                _ => env.double(d),
+            }
+        }
         FastRet::Scalar(reg, conv) => conv.to_js(env, frame.ret(reg)),
         FastRet::General => caught(|| super::func::general_ret(env, inst, c, frame, mem)),
     };

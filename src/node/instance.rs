@@ -109,6 +109,10 @@ pub struct Instance {
     pub async_pool: RefCell<Vec<Box<CallMemory>>>,
     /// Async calls running or queued (limited by `max_async_calls`, spec CALL-08).
     pub async_running: Cell<usize>,
+    /// The tagged-value layout the setup probe confirmed, if it did (see `tagged`).
+    pub tagged: Cell<Option<super::tagged::Tagged>>,
+    /// The handle of the lean path's small-integer results (see `Tagged::smi_result`).
+    pub result_slot: Cell<usize>,
 }
 
 /// Addresses of the instances alive in this process: tombstones check it before touching one.
@@ -154,6 +158,8 @@ impl Instance {
             relay_scopes: RefCell::new(Vec::new()),
             async_pool: RefCell::new(Vec::new()),
             async_running: Cell::new(0),
+            tagged: Cell::new(None),
+            result_slot: Cell::new(0),
             reg: RefCell::new(reg),
             config: Cell::new(Config::default()),
             memory: UnsafeCell::new(None),

@@ -19,6 +19,7 @@ mod napi;
 mod poll;
 mod settings;
 mod strings;
+mod tagged;
 mod types;
 
 use std::ffi::c_void;
@@ -196,12 +197,14 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
     let implementation = env.object()?;
     env.set(implementation, "name", env.string("koffi-rs")?)?;
     env.set(implementation, "version", env.string(env!("CARGO_PKG_VERSION"))?)?;
-    let counter = exports! { "heapAllocations" => |env, _args| env.double(alloc_count::allocations() as f64) };
-    env.set(
-        implementation,
-        "heapAllocations",
-        env.function("heapAllocations", Some(counter[0].1), std::ptr::null_mut())?,
-    )?;
+    let probes = exports! {
+        "heapAllocations" => |env, _args| env.double(alloc_count::allocations() as f64),
+        // Whether the lean path reads V8's tagged values itself (src/node/tagged.rs).
+        "taggedValues" => |env, _args| env.boolean(Instance::of(env)?.tagged.get().is_some()),
+    };
+    for (name, cb) in probes {
+        env.set(implementation, name, env.function(name, Some(cb), std::ptr::null_mut())?)?;
+    }
     env.set(exports, "implementation", implementation)?;
     let extension = if cfg!(windows) {
         ".dll"

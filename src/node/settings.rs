@@ -148,6 +148,13 @@ pub fn setup(env: Env, args: &Args) -> JsResult<Value> {
     drop(helpers);
     if env.get(obj, "isNode").and_then(|v| env.get_bool(v)).unwrap_or(false) {
         super::fastpath::probe_direct_data(env)?;
+        // KOFFI_RS_TAGGED=0 keeps every value on Node-API (the tests compare both ways).
+        if std::env::var_os("KOFFI_RS_TAGGED").map_or(true, |v| v != "0") {
+            let literals = env.get(obj, "literals")?;
+            let n = env.array_length(literals)?;
+            let literals = (0..n).map(|i| env.get_element(literals, i)).collect::<JsResult<Vec<_>>>()?;
+            inst.tagged.set(super::tagged::Tagged::probe(env, &literals, &inst.result_slot));
+        }
     }
     env.undefined()
 }
