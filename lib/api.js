@@ -144,7 +144,46 @@ function build(native) {
         return handle;
     }
 
-    const api = { ...native, load, Union, node: { ...native.node, poll, PollHandle } };
+    // koffi.struct / pack / union (spec REC-01): when every member is a type string, the common
+    // case, the members reach the native side as one string 'name\0type\0...' (see
+    // record_flat in src/node/types.rs): one Node-API call, where reading the object takes
+    // three per member. Each member is read once whichever way the definition goes.
+    const record = (kind, general) => function (...args) {
+        const named = args.length === 2 && typeof args[0] === 'string';
+        const members = args[args.length - 1];
+        if ((!named && args.length !== 1) || typeof members !== 'object' || members === null || Array.isArray(members))
+            return general(...args);
+        const keys = Object.keys(members);
+        const parts = new Array(2 * keys.length);
+        let strings = true;
+        for (let i = 0; i < keys.length; i++) {
+            const type = members[keys[i]];
+            strings &&= typeof type === 'string';
+            parts[2 * i] = keys[i];
+            parts[2 * i + 1] = type;
+        }
+        if (strings) {
+            const type = native._recordFlat(kind, named ? args[0] : undefined, parts.join('\0'), keys.length);
+            if (type !== undefined)
+                return type;
+        }
+        // A null prototype: a member named __proto__ stays a member.
+        const read = Object.create(null);
+        for (let i = 0; i < keys.length; i++)
+            read[keys[i]] = parts[2 * i + 1];
+        args[args.length - 1] = read;
+        return general(...args);
+    };
+
+    const api = {
+        ...native,
+        load,
+        Union,
+        struct: record(0, native.struct),
+        pack: record(1, native.pack),
+        union: record(2, native.union),
+        node: { ...native.node, poll, PollHandle },
+    };
     for (const key of Object.keys(api)) {
         if (key.startsWith('_'))
             delete api[key];

@@ -36,7 +36,8 @@ fn build(reg: &mut Registry, ty: &Ty) -> Result<TypeId, String> {
             let (id, _) = reg.begin_record(None, None, union).map_err(|e| e.to_string())?;
             let mut members = Vec::new();
             for (i, f) in fields.iter().enumerate() {
-                members.push(MemberSpec { name: format!("m{i}"), ty: build(reg, f)?, align: None });
+                let ty = build(reg, f)?;
+                members.push(MemberSpec { name: reg.member_name(&format!("m{i}")), ty, align: None });
             }
             reg.finish_record(id, members, packed).map_err(|e| e.to_string())?;
             id

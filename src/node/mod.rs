@@ -145,6 +145,7 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
         "struct" => |env, args| types::record(env, args, false, false),
         "pack" => |env, args| types::record(env, args, true, false),
         "union" => |env, args| types::record(env, args, false, true),
+        "_recordFlat" => types::record_flat,
         "opaque" => types::opaque,
         "pointer" => types::pointer,
         "array" => types::array,

@@ -384,26 +384,15 @@ impl Env {
         Ok(v)
     }
 
-    /// `obj[name] = value` for a NUL-terminated name.
-    #[inline]
-    pub fn set_named(self, obj: Value, name: &CStr, value: Value) -> JsResult<()> {
-        call!(self, napi_set_named_property(self.0, obj, name.as_ptr(), value));
-        Ok(())
-    }
-
     /// `obj[name] = value`.
     pub fn set(self, obj: Value, name: &str, value: Value) -> JsResult<()> {
-        let key = self.string(name)?;
-        call!(self, napi_set_property(self.0, obj, key, value));
-        Ok(())
+        self.set_prop(obj, self.string(name)?, value)
     }
 
-    /// `obj[name]` for a NUL-terminated name.
-    #[inline]
-    pub fn get_named(self, obj: Value, name: &CStr) -> JsResult<Value> {
-        let mut v = ptr::null_mut();
-        call!(self, napi_get_named_property(self.0, obj, name.as_ptr(), &mut v));
-        Ok(v)
+    /// `obj[key] = value`.
+    pub fn set_prop(self, obj: Value, key: Value, value: Value) -> JsResult<()> {
+        call!(self, napi_set_property(self.0, obj, key, value));
+        Ok(())
     }
 
     /// `obj[key]`.

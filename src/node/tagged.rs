@@ -23,7 +23,7 @@ use std::cell::Cell;
 
 use napi::sys;
 
-use super::napi::{Env, Value};
+use super::napi::{Env, JsResult, Value};
 
 /// The tag bits of a heap object pointer (`kHeapObjectTag`, under `kHeapObjectTagMask`).
 const HEAP_OBJECT_TAG: usize = 1;
@@ -130,21 +130,9 @@ impl Tagged {
     #[inline(always)]
     pub unsafe fn copy_ascii(self, v: Value, dst: *mut u8, cap: usize) -> Option<usize> {
         // SAFETY: forwarded from the caller.
-        let w = unsafe { word(v) };
-        // SAFETY: `w` was read from a live value.
-        let map = unsafe { map_of(w) }?;
-        if map != self.one_byte_maps[0] && map != self.one_byte_maps[1] {
-            return None;
-        }
-        let obj = w - HEAP_OBJECT_TAG;
-        // SAFETY: the map says this is a sequential one-byte string: length, then the bytes.
-        let len = unsafe { ((obj + STRING_LENGTH) as *const u32).read() } as usize;
-        if len >= cap {
-            return None;
-        }
-        // SAFETY: `len` bytes follow the header; `dst` has room for them and the NUL.
-        let bytes = unsafe { std::slice::from_raw_parts((obj + SEQ_STRING_CHARS) as *const u8, len) };
-        if !bytes.is_ascii() {
+        let bytes = unsafe { self.seq_one_byte(v) }?;
+        let len = bytes.len();
+        if len >= cap || !bytes.is_ascii() {
             return None;
         }
         // SAFETY: as above; a JS string and the call memory never overlap.
@@ -153,6 +141,41 @@ impl Tagged {
             *dst.add(len) = 0;
         }
         Some(len)
+    }
+
+    /// Runs `f` on the text of a sequential one-byte ASCII string, read in place; `None` for
+    /// any other value.
+    ///
+    /// # Safety
+    /// As [`Tagged::smi`]; `f` must not run JS or allocate on the JS heap (the string could
+    /// move).
+    #[inline]
+    pub unsafe fn with_ascii<R>(self, v: Value, f: impl FnOnce(&str) -> R) -> Option<R> {
+        // SAFETY: forwarded from the caller.
+        let bytes = unsafe { self.seq_one_byte(v) }?;
+        // ASCII is UTF-8.
+        bytes.is_ascii().then(|| f(std::str::from_utf8(bytes).unwrap_or_default()))
+    }
+
+    /// The bytes of a sequential one-byte string, in place.
+    ///
+    /// # Safety
+    /// As [`Tagged::with_ascii`]; the slice is only valid until something runs JS.
+    #[inline(always)]
+    unsafe fn seq_one_byte<'a>(self, v: Value) -> Option<&'a [u8]> {
+        // SAFETY: forwarded from the caller.
+        let w = unsafe { word(v) };
+        // SAFETY: `w` was read from a live value.
+        let map = unsafe { map_of(w) }?;
+        if map != self.one_byte_maps[0] && map != self.one_byte_maps[1] {
+            return None;
+        }
+        let obj = w - HEAP_OBJECT_TAG;
+        // SAFETY: the map says this is a sequential one-byte string: length, then the bytes.
+        unsafe {
+            let len = ((obj + STRING_LENGTH) as *const u32).read() as usize;
+            Some(std::slice::from_raw_parts((obj + SEQ_STRING_CHARS) as *const u8, len))
+        }
     }
 
     /// `i` as a JS Number without a Node-API call: its Smi word, written to `slot`, which
@@ -297,4 +320,20 @@ fn probe_smi_result(env: Env, tagged: Tagged, slot: &Cell<usize>) -> bool {
         let Ok(result) = env.call_function(undefined, f, &[]) else { return false };
         env.get_f64(result).is_ok_and(|d| d == value as f64)
     })
+}
+
+/// Runs `f` on the text of `v` if it is a string (`None` otherwise): read in place when the
+/// environment's probe allows and the string is sequential ASCII, else through Node-API
+/// ([`Env::with_string`]). `f` must not run JS.
+#[inline]
+pub fn with_string<R>(env: Env, tagged: Option<Tagged>, v: Value, f: impl FnOnce(&str) -> R) -> JsResult<Option<R>> {
+    let mut f = Some(f);
+    // SAFETY: `v` is a live value of the environment `tagged` was probed in; `f` runs no JS.
+    if let Some(r) = tagged.and_then(|t| unsafe { t.with_ascii(v, |s| f.take().map(|f| f(s))) }) {
+        return Ok(r);
+    }
+    match f {
+        Some(f) => env.with_string(v, f),
+        None => Ok(None),
+    }
 }

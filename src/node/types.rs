@@ -5,11 +5,13 @@
 use super::handles::{cast_marker, read_type_value, type_value};
 use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
+use super::tagged::with_string;
 use super::Args;
 use crate::types::{
     parse_prototype, parse_type, ArrayHint, Convention, Detail, Direction, Disposer, FuncSig, MemberSpec, Param,
     Primitive, TypeId,
 };
+use smallvec::SmallVec;
 
 /// Resolves a type specifier: a type string or a type value (spec TS-01).
 pub fn resolve_spec(env: Env, inst: &Instance, v: Value) -> JsResult<(TypeId, Direction)> {
@@ -82,24 +84,76 @@ pub fn record(env: Env, args: &Args, packed: bool, union: bool) -> JsResult<Valu
             return Err(type_error(format!("Cannot redefine non-opaque type {}", reg.get(id).name)));
         }
     }
-    let (id, checkpoint) = inst.reg.borrow_mut().begin_record(name.as_deref(), redefine, union)?;
-    let result = define_members(env, inst, id, members, packed);
-    if let Err(e) = result {
+    let id =
+        define_record(inst, name.as_deref(), redefine, union, |id| define_members(env, inst, id, members, packed))?;
+    type_value(env, inst, id, Direction::In)
+}
+
+/// Defines a record named `name` (or redefines the opaque type `redefine`) with the members
+/// `define` gives it; undone if that fails (spec REC-11).
+fn define_record(
+    inst: &Instance,
+    name: Option<&str>,
+    redefine: Option<TypeId>,
+    union: bool,
+    define: impl FnOnce(TypeId) -> JsResult<()>,
+) -> JsResult<TypeId> {
+    let (id, checkpoint) = inst.reg.borrow_mut().begin_record(name, redefine, union)?;
+    if let Err(e) = define(id) {
         inst.reg.borrow_mut().rollback(checkpoint);
         return Err(e);
     }
     // A redefined opaque type changes its introspection (spec REC-10).
     inst.introspected.borrow_mut().remove(&id);
-    type_value(env, inst, id, Direction::In)
+    Ok(id)
+}
+
+/// `_recordFlat(kind, name, members, count)`: `koffi.struct`, `pack` or `union` (kind 0, 1, 2)
+/// as lib/api.js passes them when every member is a type string: `members` is
+/// `'name\0type\0name\0type…'` for `count` members, one string read where the general entry
+/// makes three Node-API calls per member. Returns `undefined` when the string does not split
+/// into `count` pairs (a name or type holding NUL): the general entry then decides.
+pub fn record_flat(env: Env, args: &Args) -> JsResult<Value> {
+    let inst = Instance::of(env)?;
+    let kind = env.get_f64(args.at(0))?;
+    let (packed, union) = (kind == 1.0, kind == 2.0);
+    let name = optional_name(env, args.at(1), "name")?;
+    let count = env.get_f64(args.at(3))?;
+    // The whole definition runs on the text in place: nothing in it runs JS.
+    let defined = with_string(env, inst.tagged.get(), args.at(2), |flat| {
+        let fields = nul_fields(flat);
+        if fields.len() as f64 != 2.0 * count {
+            return None;
+        }
+        Some(define_record(inst, name.as_deref(), None, union, |id| {
+            let mut members = Vec::with_capacity(fields.len() / 2);
+            for pair in fields.chunks_exact(2) {
+                let (name, text) = (&flat[pair[0].clone()], &flat[pair[1].clone()]);
+                let ty = parse_type(&mut inst.reg.borrow_mut(), text)?;
+                let name = inst.reg.borrow_mut().member_name(name);
+                members.push(MemberSpec { name, ty, align: None });
+            }
+            inst.reg.borrow_mut().finish_record(id, members, packed)?;
+            Ok(())
+        }))
+    })?
+    .flatten();
+    match defined {
+        Some(id) => type_value(env, inst, id?, Direction::In),
+        None => env.undefined(),
+    }
 }
 
 fn define_members(env: Env, inst: &Instance, id: TypeId, members: Value, packed: bool) -> JsResult<()> {
-    let mut specs = Vec::new();
-    for key in env.own_keys(members)? {
-        let name = env.get_string(key)?;
+    let keys = env.own_keys(members)?;
+    let mut specs = Vec::with_capacity(keys.len());
+    let tagged = inst.tagged.get();
+    for key in keys {
+        let name = with_string(env, tagged, key, |name| inst.reg.borrow_mut().member_name(name))?
+            .ok_or_else(|| type_error("Member names must be strings"))?;
         let v = env.get_prop(members, key)?;
         // Type strings are by far the most common specifier: parsed without asking the kind.
-        let parsed = env.with_string(v, |text| parse_type(&mut inst.reg.borrow_mut(), text))?;
+        let parsed = with_string(env, tagged, v, |text| parse_type(&mut inst.reg.borrow_mut(), text))?;
         let (ty, align) = if let Some(parsed) = parsed {
             (parsed?, None)
         } else if env.is_array(v)? {
@@ -123,6 +177,20 @@ fn define_members(env: Env, inst: &Instance, id: TypeId, members: Value, packed:
     }
     inst.reg.borrow_mut().finish_record(id, specs, packed)?;
     Ok(())
+}
+
+/// The byte ranges of the NUL-separated fields of `flat`, in one pass over short text.
+fn nul_fields(flat: &str) -> SmallVec<[std::ops::Range<usize>; 32]> {
+    let mut fields = SmallVec::new();
+    let mut start = 0;
+    for (i, b) in flat.bytes().enumerate() {
+        if b == 0 {
+            fields.push(start..i);
+            start = i + 1;
+        }
+    }
+    fields.push(start..flat.len());
+    fields
 }
 
 /// `koffi.opaque(name?)` (spec OPQ-01).
@@ -390,7 +458,7 @@ pub fn offset_of(env: Env, args: &Args) -> JsResult<Value> {
     if info.primitive != Primitive::Record {
         return Err(type_error("The offsetof() function can only be used with record types"));
     }
-    match info.members().iter().find(|m| m.exposed() && m.name == member) {
+    match info.members().iter().find(|m| m.exposed() && *m.name == *member) {
         Some(m) => env.double(m.offset as f64),
         None => Err(error(format!("Record type {} does not have member '{member}'", info.name))),
     }

@@ -135,9 +135,7 @@ pub enum Disposer {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     /// The member name (`_` for placeholders, which are not exposed: spec REC-07).
-    pub name: String,
-    /// The same name NUL-terminated, for C-string property APIs.
-    pub cname: std::ffi::CString,
+    pub name: std::sync::Arc<str>,
     /// The name's number in its registry ([`Registry::member_names`](registry::Registry)):
     /// bindings cache per-name data (property keys) by it.
     pub key: u32,
@@ -156,7 +154,7 @@ pub struct Member {
 impl Member {
     /// Whether this member is visible to JS (not a `_` placeholder).
     pub fn exposed(&self) -> bool {
-        self.name != "_"
+        &*self.name != "_"
     }
 }
 

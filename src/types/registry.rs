@@ -8,7 +8,6 @@
 // Type and member names are hashed on every declaration: FxHash is several times cheaper
 // than SipHash here, and the names come from the program itself, not from an adversary.
 use rustc_hash::FxHashMap as HashMap;
-use std::ffi::CString;
 use std::sync::Arc;
 
 use super::layout::{layout_record, layout_union, MemberLayout};
@@ -18,8 +17,8 @@ use super::{ArrayHint, Detail, Direction, Disposer, FuncSig, Member, TypeError, 
 /// One member as given to `koffi.struct` / `koffi.union`, before layout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberSpec {
-    /// Member name.
-    pub name: String,
+    /// Member name, interned by [`Registry::member_name`].
+    pub name: Arc<str>,
     /// Member type.
     pub ty: TypeId,
     /// Explicit alignment from the `[alignment, type]` form.
@@ -52,8 +51,8 @@ pub struct Registry {
     pub generation: u32,
     /// Distinct member names, numbered in order of first use ([`Member::key`]); kept across
     /// resets so that a binding's per-name caches stay valid.
-    member_names: Vec<String>,
-    member_keys: HashMap<String, u32>,
+    member_names: Vec<Arc<str>>,
+    member_keys: HashMap<Arc<str>, u32>,
 }
 
 /// The id of `void`, always the first built-in.
@@ -179,17 +178,28 @@ impl Registry {
 
     /// The number of a member name (the same for every record using that name).
     fn member_key(&mut self, name: &str) -> u32 {
-        if let Some(&k) = self.member_keys.get(name) {
-            return k;
+        self.intern_member(name).0
+    }
+
+    /// The member name `name`, shared by every record that uses it (a struct definition then
+    /// allocates nothing for names seen before).
+    pub fn member_name(&mut self, name: &str) -> Arc<str> {
+        self.intern_member(name).1
+    }
+
+    fn intern_member(&mut self, name: &str) -> (u32, Arc<str>) {
+        if let Some((shared, &k)) = self.member_keys.get_key_value(name) {
+            return (k, shared.clone());
         }
         let k = self.member_names.len() as u32;
-        self.member_names.push(name.to_string());
-        self.member_keys.insert(name.to_string(), k);
-        k
+        let shared: Arc<str> = Arc::from(name);
+        self.member_names.push(shared.clone());
+        self.member_keys.insert(shared.clone(), k);
+        (k, shared)
     }
 
     /// The member names numbered so far, by [`Member::key`].
-    pub fn member_names(&self) -> &[String] {
+    pub fn member_names(&self) -> &[Arc<str>] {
         &self.member_names
     }
 
@@ -492,21 +502,23 @@ impl Registry {
     pub fn finish_record(&mut self, id: TypeId, specs: Vec<MemberSpec>, packed: bool) -> Result<(), TypeError> {
         let union = self.get(id).primitive == Primitive::Union;
         let what = if union { "union" } else { "struct" };
-        let record_name = self.get(id).name.clone();
+        // Only error messages need it.
+        let record_name = |reg: &Registry| reg.get(id).name.clone();
         if specs.is_empty() {
             let kind = if union { "union" } else { "struct" };
-            return Err(TypeError::error(format!("Empty {kind} '{record_name}' is not allowed in C")));
+            return Err(TypeError::error(format!("Empty {kind} '{}' is not allowed in C", record_name(self))));
         }
         let mut layouts = Vec::with_capacity(specs.len());
         for (i, spec) in specs.iter().enumerate() {
-            if spec.name != "_" {
+            if &*spec.name != "_" {
                 if !is_identifier(&spec.name) {
                     return Err(TypeError::error(format!("Invalid member name '{}'", spec.name)));
                 }
                 if specs[..i].iter().any(|o| o.name == spec.name) {
                     return Err(TypeError::error(format!(
-                        "Duplicate member '{}' in {what} '{record_name}'",
-                        spec.name
+                        "Duplicate member '{}' in {what} '{}'",
+                        spec.name,
+                        record_name(self)
                     )));
                 }
             }
@@ -528,9 +540,10 @@ impl Registry {
                         spec.name
                     )));
                 }
-                let Some(c) = specs.iter().find(|o| o.name == counter) else {
+                let Some(c) = specs.iter().find(|o| *o.name == *counter) else {
                     return Err(TypeError::error(format!(
-                        "Record type {record_name} does not have member '{counter}'"
+                        "Record type {} does not have member '{counter}'",
+                        record_name(self)
                     )));
                 };
                 if !self.get(c.ty).primitive.is_integer() {
@@ -542,8 +555,9 @@ impl Registry {
         let layout = if union { layout_union(&layouts) } else { layout_record(&layouts, packed) };
         if layout.size > self.max_type_size {
             return Err(TypeError::error(format!(
-                "{} '{record_name}' size is too high (max = {})",
+                "{} '{}' size is too high (max = {})",
                 if union { "Union" } else { "Struct" },
+                record_name(self),
                 self.max_type_size
             )));
         }
@@ -552,7 +566,6 @@ impl Registry {
             .zip(layout.offsets)
             .map(|(spec, offset)| Member {
                 counted_by: self.get(spec.ty).counted_by().map(str::to_string),
-                cname: CString::new(spec.name.as_str()).unwrap_or_default(),
                 key: self.member_key(&spec.name),
                 info: self.get_arc(spec.ty),
                 name: spec.name,
@@ -638,9 +651,11 @@ fn pointer_name(target: &str) -> String {
 /// digits or `_`. Spec TS-06 names Unicode XID, but Koffi 2.16.3 itself refuses non-ASCII names
 /// (`'TsÉtoile'` → "Invalid type name"), and code written for it is what we must accept.
 pub(crate) fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == '_' => chars.all(|c| c.is_ascii_alphanumeric() || c == '_'),
+    // Bytes, not chars: every accepted character is ASCII, and a multi-byte one fails anyway.
+    match name.as_bytes() {
+        [first, rest @ ..] if first.is_ascii_alphabetic() || *first == b'_' => {
+            rest.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        }
         _ => false,
     }
 }
@@ -707,7 +722,8 @@ mod tests {
         let p = r.pointer_to(t);
         let (id, _) = r.begin_record(None, Some(t), false).unwrap();
         let f = r.lookup("float").unwrap();
-        r.finish_record(id, vec![MemberSpec { name: "f".into(), ty: f, align: None }], false).unwrap();
+        let name = r.member_name("f");
+        r.finish_record(id, vec![MemberSpec { name, ty: f, align: None }], false).unwrap();
         assert_eq!(r.get(r.get(p).target().unwrap()).size, 4);
         assert_eq!(r.get(t).name, "T1");
     }

@@ -108,7 +108,7 @@ pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &Typ
         let at = unsafe { src.add(m.offset) };
         let value = match &m.counted_by {
             Some(counter) => {
-                let count = match info.members().iter().find(|c| &c.name == counter) {
+                let count = match info.members().iter().find(|c| *c.name == **counter) {
                     // SAFETY: the counter member lies inside the record.
                     Some(c) => unsafe { read_int(src.add(c.offset), c.info.primitive).0 as usize },
                     None => 0,
@@ -119,10 +119,9 @@ pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &Typ
             // SAFETY: forwarded.
             None => unsafe { decode(ctx, at, member)? },
         };
-        let key = super::keys::key(env, ctx.inst, m)?;
         props.push(napi::sys::napi_property_descriptor {
-            utf8name: if key.is_some() { std::ptr::null() } else { m.cname.as_ptr() },
-            name: key.unwrap_or(std::ptr::null_mut()),
+            utf8name: std::ptr::null(),
+            name: super::keys::key(env, ctx.inst, m)?,
             method: None,
             getter: None,
             setter: None,
@@ -277,7 +276,7 @@ pub fn copy_back(ctx: &mut Ctx<'_>) -> JsResult<()> {
                         if m.exposed() {
                             let member = &m.info;
                             let v = decode(ctx, ptr.add(m.offset), member)?;
-                            env.set_named(obj, &m.cname, v)?;
+                            env.set_prop(obj, super::keys::key(env, ctx.inst, m)?, v)?;
                         }
                     }
                 }

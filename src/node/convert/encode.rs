@@ -67,10 +67,7 @@ pub(crate) fn encode_record(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *
         if !m.exposed() {
             continue;
         }
-        let value = match super::keys::key(env, ctx.inst, m)? {
-            Some(key) => env.get_prop(v, key)?,
-            None => env.get_named(v, &m.cname)?,
-        };
+        let value = env.get_prop(v, super::keys::key(env, ctx.inst, m)?)?;
         let member = &m.info;
         // SAFETY: the member lies inside the record.
         let at = unsafe { dst.add(m.offset) };
@@ -197,7 +194,7 @@ pub(crate) fn encode_union_member(
     value: Value,
     dst: *mut u8,
 ) -> JsResult<()> {
-    let Some(m) = info.members().iter().find(|m| m.exposed() && m.name == name) else {
+    let Some(m) = info.members().iter().find(|m| m.exposed() && *m.name == *name) else {
         return Err(error(format!("Unknown member {name} in union type {}", info.name)));
     };
     let member = &m.info;

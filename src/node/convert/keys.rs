@@ -26,9 +26,19 @@ pub struct MemberKeys {
     unsupported: std::cell::Cell<bool>,
 }
 
-/// The property key of member `m`, or `None` when this Node cannot keep keys.
+/// The property key of member `m`: the kept one, or a new string when this Node cannot keep
+/// keys.
 #[inline]
-pub fn key(env: Env, inst: &Instance, m: &Member) -> JsResult<Option<Value>> {
+pub fn key(env: Env, inst: &Instance, m: &Member) -> JsResult<Value> {
+    match kept_key(env, inst, m)? {
+        Some(key) => Ok(key),
+        None => property_key(env, &m.name),
+    }
+}
+
+/// The kept property key of member `m`, or `None` when this Node cannot keep keys.
+#[inline]
+fn kept_key(env: Env, inst: &Instance, m: &Member) -> JsResult<Option<Value>> {
     let r = inst.member_keys.refs.borrow().get(m.key as usize).copied().unwrap_or(std::ptr::null_mut());
     if !r.is_null() {
         let mut v = std::ptr::null_mut();
