@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 use napi::sys;
 
 use super::convert::{self, bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarConv};
-use super::func::{in_argument, run, Callable, ParamConv};
+use super::func::{in_argument, run, Callable, KeepErrno, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
 use super::tagged::Tagged;
@@ -567,33 +567,35 @@ fn call(
     frame: &mut CallFrame,
     mem: *mut CallMemory,
 ) -> JsResult<Value> {
-    let errno = inst.errno;
-    // SAFETY: the thread's errno slot.
-    let saved_errno = run(env, inst, c, frame, errno)?;
-    let result = match fast.ret {
+    run(env, inst, c, frame)?;
+    // The commonest results first, as plain branches; the ones made without a Node-API call
+    // leave errno as C left it, the others keep it through their calls (spec CALL-11).
+    let tagged = inst.tagged.get();
+    if let FastRet::Void = fast.ret {
         // A NULL result from a Node-API callback is `undefined`: no call needed.
+        return Ok(std::ptr::null_mut());
+    }
+    if let (FastRet::Int32, Some(t)) = (fast.ret, tagged) {
+        return Ok(t.smi_result(&inst.result_slot, frame.ret_gpr[0] as i32));
+    }
+    if let (FastRet::Double, Some(t)) = (fast.ret, tagged) {
+        let d = f64::from_bits(frame.ret_fpr[0]);
+        let i = d as i32;
+        // V8 makes the same choice: a double that is exactly an int32 (not -0) is a Smi.
+        if i as f64 == d && (i != 0 || d.to_bits() == 0) {
+            return Ok(t.smi_result(&inst.result_slot, i));
+        }
+    }
+    let _errno = KeepErrno::new(inst.errno);
+    match fast.ret {
         FastRet::Void => Ok(std::ptr::null_mut()),
-        FastRet::Int32 => match inst.tagged.get() {
-            Some(t) => Ok(t.smi_result(&inst.result_slot, frame.ret_gpr[0] as i32)),
-            None => env.int32(frame.ret_gpr[0] as i32),
-        },
-        FastRet::Uint32 => match (inst.tagged.get(), i32::try_from(frame.ret_gpr[0] as u32)) {
+        FastRet::Int32 => env.int32(frame.ret_gpr[0] as i32),
+        FastRet::Uint32 => match (tagged, i32::try_from(frame.ret_gpr[0] as u32)) {
             (Some(t), Ok(i)) => Ok(t.smi_result(&inst.result_slot, i)),
             _ => env.uint32(frame.ret_gpr[0] as u32),
         },
-        FastRet::Double => {
-            let d = f64::from_bits(frame.ret_fpr[0]);
-            // V8 makes the same choice: a double that is exactly an int32 (not -0) is a Smi.
-            match (inst.tagged.get(), d as i32) {
-                (Some(t), i) if i as f64 == d && (i != 0 || d.to_bits() == 0) => Ok(t.smi_result(&inst.result_slot, i)),
-                _ => env.double(d),
-            }
-        }
+        FastRet::Double => env.double(f64::from_bits(frame.ret_fpr[0])),
         FastRet::Scalar(reg, conv) => conv.to_js(env, frame.ret(reg)),
         FastRet::General => caught(|| super::func::general_ret(env, inst, c, frame, mem)),
-    };
-    // Nothing between the C return and the next JS statement may change errno (CALL-11).
-    // SAFETY: as above.
-    unsafe { *errno = saved_errno };
-    result
+    }
 }

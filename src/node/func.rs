@@ -221,31 +221,63 @@ fn end_of_relays(inst: &Instance) {
 /// thread's stack, and rethrows an exception a callback left pending (spec CB-08). Returns the
 /// errno C left (read through `errno`, the thread's errno slot).
 #[inline(always)]
-pub(super) fn run(env: Env, inst: &Instance, c: &Callable, frame: &mut CallFrame, errno: *mut i32) -> JsResult<i32> {
+pub(super) fn run(env: Env, inst: &Instance, c: &Callable, frame: &mut CallFrame) -> JsResult<()> {
     let previous = inst.current_frame.replace(frame);
     // SAFETY: the frame was filled by the plan classified from the declared signature, and the
     // stack pointer points into the call memory's stack block.
     unsafe { invoke::invoke(c.ptr, frame) };
-    // SAFETY: the calling thread's errno slot.
-    let saved_errno = unsafe { *errno };
     inst.current_frame.set(previous);
     if inst.relayed.get() {
-        // The handle scopes callbacks shared during this call close before anything else is
-        // made: the result must not live in one of them.
-        super::callback::close_relay_scopes(env, inst, frame as *const CallFrame);
-        if previous.is_null() {
-            inst.relayed.set(false);
-            end_of_relays(inst);
-        }
-        let pending = inst.pending_exception.borrow_mut().take();
-        if let Some(r) = pending {
-            rethrow(env, r);
-            // SAFETY: as above.
-            unsafe { *errno = saved_errno };
-            return Err(JsError::PENDING);
-        }
+        return after_relays(env, inst, frame, previous.is_null());
     }
-    Ok(saved_errno)
+    Ok(())
+}
+
+/// After a call during which callbacks ran: closes the handle scopes they shared and, after
+/// the outermost call, releases what they left; rethrows an exception one of them kept. The
+/// errno C left is kept through it all.
+#[cold]
+fn after_relays(env: Env, inst: &Instance, frame: &CallFrame, outermost: bool) -> JsResult<()> {
+    // SAFETY: the thread's errno slot.
+    let _errno = KeepErrno::new(inst.errno);
+    // The handle scopes callbacks shared during this call close before anything else is
+    // made: the result must not live in one of them.
+    super::callback::close_relay_scopes(env, inst, frame as *const CallFrame);
+    if outermost {
+        inst.relayed.set(false);
+        end_of_relays(inst);
+    }
+    let pending = inst.pending_exception.borrow_mut().take();
+    if let Some(r) = pending {
+        rethrow(env, r);
+        return Err(JsError::PENDING);
+    }
+    Ok(())
+}
+
+/// Keeps the thread's `errno` through a scope: what runs in it (Node-API calls converting a
+/// result, say) may change errno, and nothing between C's return and the next JS statement may
+/// (spec CALL-11).
+pub(super) struct KeepErrno {
+    slot: *mut i32,
+    value: i32,
+}
+
+impl KeepErrno {
+    /// Remembers the value in `slot`, the thread's errno slot.
+    #[inline(always)]
+    pub(super) fn new(slot: *mut i32) -> KeepErrno {
+        // SAFETY: the caller passes the thread's errno slot (Instance::errno on the JS thread).
+        KeepErrno { slot, value: unsafe { *slot } }
+    }
+}
+
+impl Drop for KeepErrno {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe { *self.slot = self.value };
+    }
 }
 
 /// A result that needs the general conversion (pointers, strings), for the lean path.
@@ -283,11 +315,9 @@ fn execute_in(
 ) -> JsResult<Value> {
     let mut frame = CallFrame::default();
     let sret = prepare(ctx, &mut frame, c, params, plan, args)?;
-    let saved_errno = run(ctx.env, ctx.inst, c, &mut frame, ctx.inst.errno)?;
-    let result = finish(ctx, c, plan, &frame, sret);
-    // Nothing between the C return and the next JS statement may change errno (CALL-11).
-    set_errno(saved_errno);
-    result
+    run(ctx.env, ctx.inst, c, &mut frame)?;
+    let _errno = KeepErrno::new(ctx.inst.errno);
+    finish(ctx, c, plan, &frame, sret)
 }
 
 /// Converts the arguments into a new frame whose stack arguments and temporaries live in the
