@@ -93,6 +93,51 @@ function run() {
     const third = lib.func('double kt_double_third(void)');
     const many = [inc(1), inc(2), u32(2 ** 31 - 2), u32(2 ** 31 - 1), u32(2 ** 32 - 2), inc(-5), third(), inc(2 ** 31 - 1)];
     cases.push(['results kept together', many.map(describe).join(',')]);
+
+    // Callbacks: what JS receives (small integers as Smis made without Node-API) and what C
+    // gets back from every kind of returned value.
+    const seen = (...args) => args.map(describe).join(',');
+    // 'R name(CB cb(args), more)': the callback type as a prototype, the rest as written.
+    let protos = 0;
+    const withCallback = (decl) => {
+        const m = /^(.*?) (\w+)\((\w+) cb\((.*?)\)(.*)\)$/.exec(decl);
+        const proto = koffi.proto(`${m[3]} TaggedCb${++protos}(${m[4]})`);
+        const more = m[5].split(',').map((t) => t.trim()).filter(Boolean).map((t) => t.replace(/ \w+$/, ''));
+        return lib.func(m[2], m[1], [koffi.pointer(proto), ...more]);
+    };
+    const narrow = withCallback('int kt_cb_narrow(int cb(int8_t, uint8_t, int16_t, uint16_t, bool, bool))');
+    const many20 = withCallback('int64_t kt_cb_many20(int64_t cb(int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int))');
+    koffi.struct('KtDI', { d: 'double', i: 'int' });
+    const i64 = withCallback('int64_t kt_cb_i64(int64_t cb(int64_t, uint64_t, int64_t, int64_t))');
+    const mix = withCallback('double kt_cb_mix(double cb(int, double, int, double, int, double, int, double, int, double, int, double, int, double, int, double, double, double, float, int64_t, KtDI, int8_t))');
+    for (const [name, fn, cb] of [
+        ['narrow', narrow, (...a) => (cases.push(['narrow args', seen(...a)]), a.length)],
+        ['many20', many20, (...a) => (cases.push(['many20 args', seen(...a)]), a.reduce((x, y) => x + y, 0))],
+        ['i64', i64, (...a) => (cases.push(['i64 args', seen(...a)]), -5)],
+        ['mix', mix, (...a) => (cases.push(['mix args', seen(...a.filter((v) => typeof v !== 'object'))]), 0.5)],
+    ])
+        cases.push([`${name} result`, outcome(fn, [cb])]);
+    const callInt = withCallback('int kt_cb_call_int(int cb(int), int x)');
+    const callDouble = withCallback('double kt_cb_double(double cb(double, double), double a, double b)');
+    const callFloat = withCallback('float kt_cb_float(float cb(float, float), float a, float b)');
+    const callBool = withCallback('int kt_cb_ret_bool(bool cb(int), int x)');
+    const retI8 = withCallback('int kt_cb_ret_i8(int8_t cb(void))');
+    const retU16 = withCallback('int kt_cb_ret_u16(uint16_t cb(void))');
+    for (const v of NUMBERS.concat(OTHERS)) {
+        cases.push([`int callback -> ${describe(v)}`, outcome(callInt, [(x) => (x === 7 ? v : 0), 7])]);
+        cases.push([`int8 callback -> ${describe(v)}`, outcome(retI8, [() => v])]);
+        cases.push([`uint16 callback -> ${describe(v)}`, outcome(retU16, [() => v])]);
+        cases.push([`double callback -> ${describe(v)}`, outcome(callDouble, [() => v, 1, 2])]);
+        cases.push([`float callback -> ${describe(v)}`, outcome(callFloat, [() => v, 1, 2])]);
+    }
+    for (const v of BOOLEANS)
+        cases.push([`bool callback -> ${describe(v)}`, outcome(callBool, [() => v, 1])]);
+    for (const [a, b] of [[1, 2], [0.5, 2], [-0, 0], [2 ** 31, 1], [-(2 ** 31), -1], [NaN, 1], [1e300, 1]]) {
+        cases.push([`double callback args ${describe(a)}, ${describe(b)}`, outcome(callDouble, [(x, y) => (cases.push(['  got', seen(x, y)]), x), a, b])]);
+        cases.push([`float callback args ${describe(a)}, ${describe(b)}`, outcome(callFloat, [(x, y) => (cases.push(['  got', seen(x, y)]), y), a, b])]);
+    }
+    for (const x of [0, -1, 7, 2 ** 31 - 1, -(2 ** 31)])
+        cases.push([`int callback arg ${x}`, outcome(callInt, [(y) => (cases.push(['  got', seen(y, typeof y)]), y), x])]);
     return cases;
 }
 

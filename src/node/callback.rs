@@ -8,6 +8,7 @@
 //! by the function makes C receive zeros and is rethrown by the Koffi call that is running when
 //! C returns (CB-08).
 
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,9 +20,10 @@ use super::convert::{self, Ctx, ScalarConv};
 use super::handles::{pointer_address, pointer_value};
 use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
+use super::tagged::smi_of;
 use super::types::resolve_spec;
 use super::Args;
-use crate::abi::{self, AbiType, CallPlan, Ext, RetLoc, Signature};
+use crate::abi::{self, AbiType, ArgLoc, CallPlan, Ext, RetLoc, RetReg, Signature, Slot};
 use crate::call::CallFrame;
 use crate::callback::{self as pool, Handler};
 use crate::types::{Detail, Primitive, TypeId, TypeInfo};
@@ -37,6 +39,20 @@ pub struct Proto {
     ret: Arc<TypeInfo>,
     ret_ext: Ext,
     plan: CallPlan,
+    /// Per parameter: how a number or boolean that C passes in one register or stack slot
+    /// becomes JS, and that slot (decided here once, not per call).
+    scalar_params: Vec<Option<(ScalarConv, Slot)>>,
+    /// A number or boolean result that goes back in one register: that register and its
+    /// byte length.
+    scalar_ret: Option<(RetReg, u32)>,
+}
+
+/// Where a parameter of `info` placed by `loc` is read from when it is a scalar in one slot.
+fn scalar_param(info: &TypeInfo, loc: &ArgLoc) -> Option<(ScalarConv, Slot)> {
+    let ArgLoc::Moves(moves) = loc else { return None };
+    let [m] = moves.as_slice() else { return None };
+    let conv = ScalarConv::of(info.primitive)?;
+    (m.len as usize == info.size).then_some((conv, m.dst))
 }
 
 /// Builds (or fetches) the relay description of prototype `id`.
@@ -64,13 +80,17 @@ pub fn proto(inst: &Instance, id: TypeId) -> JsResult<Arc<Proto>> {
         return Err(type_error("Variadic prototypes cannot be used for callbacks"));
     }
     let plan = abi::native::classify(&lowered).map_err(|e| error(e.to_string()))?;
-    let p = Arc::new(Proto {
-        id,
-        params: sig.params.iter().map(|p| inst.type_info(p.ty)).collect(),
-        ret: inst.type_info(sig.ret),
-        ret_ext,
-        plan,
-    });
+    let params: Vec<Arc<TypeInfo>> = sig.params.iter().map(|p| inst.type_info(p.ty)).collect();
+    let ret = inst.type_info(sig.ret);
+    let scalar_params = params.iter().zip(&plan.args).map(|(info, loc)| scalar_param(info, loc)).collect();
+    let scalar_ret = match &plan.ret {
+        RetLoc::Regs(moves) if ScalarConv::of(ret.primitive).is_some() => match moves.as_slice() {
+            [m] => Some((m.reg, m.len)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let p = Arc::new(Proto { id, params, ret, ret_ext, plan, scalar_params, scalar_ret });
     inst.protos.borrow_mut().insert(id, p.clone());
     Ok(p)
 }
@@ -402,10 +422,20 @@ impl JsHandler {
         // A conversion context only for arguments that need one (numbers do not).
         let mut ctx: Option<Ctx<'_>> = None;
         let mut args = smallvec::SmallVec::<[Value; 8]>::new();
-        for (info, loc) in self.proto.params.iter().zip(&self.proto.plan.args) {
+        let tagged = inst.tagged.get();
+        // The handles of small integer arguments (`Tagged::smi_result`): V8 reads them when
+        // the call starts; they must not move before, hence a fixed array.
+        let smis = [const { Cell::new(0usize) }; 8];
+        let p = &*self.proto;
+        for (i, ((info, loc), scalar)) in p.params.iter().zip(&p.plan.args).zip(&p.scalar_params).enumerate() {
             // Numbers in one slot are read straight from it; the rest through C bytes.
-            // SAFETY: the frame was spilled by a trampoline for this prototype.
-            if let Some(v) = unsafe { scalar_arg(env, frame, loc, info)? } {
+            if let Some((conv, slot)) = *scalar {
+                // SAFETY: the frame was spilled by a trampoline for this prototype.
+                let bits = unsafe { frame.slot(slot) };
+                let v = match (tagged, smis.get(i), smi_of(conv, bits)) {
+                    (Some(t), Some(cell), Some(int)) => t.smi_result(cell, int),
+                    _ => conv.to_js(env, bits)?,
+                };
                 args.push(v);
                 continue;
             }
@@ -426,22 +456,31 @@ impl JsHandler {
         let p = ret.primitive;
         if p.is_integer() || p.is_float() || p == Primitive::Bool {
             // Numbers need no temporaries: straight from JS into the result registers.
+            // SAFETY (the tagged reads): `result` is a live value of this environment.
+            let number = || match tagged.and_then(|t| unsafe { t.number(result) }) {
+                Some(d) => Ok(d),
+                None => convert::fast_f64(env, result),
+            };
             let bits = match p {
-                Primitive::Float64 => [convert::fast_f64(env, result)?.to_bits()],
-                Primitive::Float32 => [(convert::fast_f64(env, result)? as f32).to_bits() as u64],
+                Primitive::Float64 => [number()?.to_bits()],
+                Primitive::Float32 => [(number()? as f32).to_bits() as u64],
                 Primitive::Bool => [convert::bool_value(env, result)? as u64],
-                _ => [convert::int_store_bits(p, convert::fast_int_bits(env, result, ret.size)?)],
+                _ => {
+                    let int = match tagged.and_then(|t| unsafe { t.smi(result) }) {
+                        Some(i) => i as i64 as u64,
+                        None => convert::fast_int_bits(env, result, ret.size)?,
+                    };
+                    [convert::int_store_bits(p, int)]
+                }
             };
             // One register: set it directly (widened as callers may expect); else the plan.
-            if let RetLoc::Regs(moves) = &self.proto.plan.ret {
-                if let [m] = moves.as_slice() {
-                    let v = crate::call::frame::extend(bits[0], m.len, self.proto.ret_ext);
-                    match m.reg {
-                        crate::abi::RetReg::Gpr(i) => frame.ret_gpr[i as usize] = v,
-                        crate::abi::RetReg::Fpr(i) => frame.ret_fpr[i as usize] = v,
-                    }
-                    return Ok(());
+            if let Some((reg, len)) = self.proto.scalar_ret {
+                let v = crate::call::frame::extend(bits[0], len, self.proto.ret_ext);
+                match reg {
+                    RetReg::Gpr(i) => frame.ret_gpr[i as usize] = v,
+                    RetReg::Fpr(i) => frame.ret_fpr[i as usize] = v,
                 }
+                return Ok(());
             }
             // SAFETY: the frame belongs to a call of this prototype; `bits` holds the value.
             unsafe {
@@ -469,27 +508,6 @@ impl JsHandler {
         inst.callback_temps.borrow_mut().extend(keep.into_kept());
         Ok(())
     }
-}
-
-/// A number or boolean argument read straight from its slot (`None` for other kinds).
-///
-/// # Safety
-/// The frame must hold a call whose argument `loc` is of type `info`.
-#[inline(always)]
-unsafe fn scalar_arg(
-    env: Env,
-    frame: &CallFrame,
-    loc: &crate::abi::ArgLoc,
-    info: &TypeInfo,
-) -> JsResult<Option<Value>> {
-    let crate::abi::ArgLoc::Moves(moves) = loc else { return Ok(None) };
-    let [m] = moves.as_slice() else { return Ok(None) };
-    let Some(conv) = ScalarConv::of(info.primitive).filter(|_| m.len as usize == info.size) else {
-        return Ok(None);
-    };
-    // SAFETY: forwarded from the caller.
-    let bits = unsafe { frame.slot(m.dst) };
-    conv.to_js(env, bits).map(Some)
 }
 
 /// The environment's broker: a thread-safe function that runs queued calls on the JS thread.

@@ -16,7 +16,7 @@ use super::convert::{self, bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx
 use super::func::{in_argument, run, Callable, KeepErrno, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
-use super::tagged::Tagged;
+use super::tagged::{smi_of, Tagged};
 use crate::abi::{ArgLoc, CallPlan, Ext, Move, RetLoc, RetReg, Slot};
 use crate::call::frame::extend;
 use crate::call::{CallFrame, CallMemory, Mark};
@@ -586,14 +586,19 @@ fn call(
             return Ok(t.smi_result(&inst.result_slot, i));
         }
     }
+    if let (FastRet::Uint32, Some(t), Ok(i)) = (fast.ret, tagged, i32::try_from(frame.ret_gpr[0] as u32)) {
+        return Ok(t.smi_result(&inst.result_slot, i));
+    }
+    if let (FastRet::Scalar(reg, conv), Some(t)) = (fast.ret, tagged) {
+        if let Some(i) = smi_of(conv, frame.ret(reg)) {
+            return Ok(t.smi_result(&inst.result_slot, i));
+        }
+    }
     let _errno = KeepErrno::new(inst.errno);
     match fast.ret {
         FastRet::Void => Ok(std::ptr::null_mut()),
         FastRet::Int32 => env.int32(frame.ret_gpr[0] as i32),
-        FastRet::Uint32 => match (tagged, i32::try_from(frame.ret_gpr[0] as u32)) {
-            (Some(t), Ok(i)) => Ok(t.smi_result(&inst.result_slot, i)),
-            _ => env.uint32(frame.ret_gpr[0] as u32),
-        },
+        FastRet::Uint32 => env.uint32(frame.ret_gpr[0] as u32),
         FastRet::Double => env.double(f64::from_bits(frame.ret_fpr[0])),
         FastRet::Scalar(reg, conv) => conv.to_js(env, frame.ret(reg)),
         FastRet::General => caught(|| super::func::general_ret(env, inst, c, frame, mem)),

@@ -23,6 +23,7 @@ use std::cell::Cell;
 
 use napi::sys;
 
+use super::convert::ScalarConv;
 use super::napi::{Env, JsResult, Value};
 
 /// The tag bits of a heap object pointer (`kHeapObjectTag`, under `kHeapObjectTagMask`).
@@ -179,8 +180,11 @@ impl Tagged {
     }
 
     /// `i` as a JS Number without a Node-API call: its Smi word, written to `slot`, which
-    /// serves as the value's handle. Only for a value returned straight to Node from a
-    /// callback (Node copies the word out before anything else runs); `slot` must stay put.
+    /// serves as the value's handle. Only for a value V8 reads at once: a result returned
+    /// straight to Node from a Node-API callback (Node copies the word out before anything
+    /// else runs), or an argument of `napi_call_function` (V8 copies the arguments onto the
+    /// JS stack when the call starts). `slot` must stay put until then; a Smi is not a heap
+    /// pointer, so the garbage collector has nothing to trace or move in it.
     #[inline(always)]
     pub fn smi_result(self, slot: &Cell<usize>, i: i32) -> Value {
         slot.set(((i as i64) << SMI_SHIFT) as usize);
@@ -320,6 +324,31 @@ fn probe_smi_result(env: Env, tagged: Tagged, slot: &Cell<usize>) -> bool {
         let Ok(result) = env.call_function(undefined, f, &[]) else { return false };
         env.get_f64(result).is_ok_and(|d| d == value as f64)
     })
+}
+
+/// The int32 the register bits `bits` stand for when their JS value is a Number that V8 holds
+/// as a Smi (an integer of int32 range, not -0), for [`Tagged::smi_result`]; `None` otherwise
+/// (booleans, fractions, -0, NaN, integers beyond int32, BigInts).
+#[inline(always)]
+pub fn smi_of(conv: ScalarConv, bits: u64) -> Option<i32> {
+    let integral = |d: f64| {
+        let i = d as i32;
+        (i as f64 == d && (i != 0 || d.to_bits() == 0)).then_some(i)
+    };
+    match conv {
+        ScalarConv::Bool => None,
+        ScalarConv::Float64 => integral(f64::from_bits(bits)),
+        ScalarConv::Float32 => integral(f32::from_bits(bits as u32) as f64),
+        ScalarConv::Int { width, signed } => {
+            let ext = if signed { crate::abi::Ext::Sign } else { crate::abi::Ext::Zero };
+            let v = crate::call::frame::extend(bits, u32::from(width), ext);
+            if signed {
+                i32::try_from(v as i64).ok()
+            } else {
+                i32::try_from(v).ok()
+            }
+        }
+    }
 }
 
 /// Runs `f` on the text of `v` if it is a string (`None` otherwise): read in place when the
