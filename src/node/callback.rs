@@ -456,16 +456,19 @@ impl JsHandler {
         let p = ret.primitive;
         if p.is_integer() || p.is_float() || p == Primitive::Bool {
             // Numbers need no temporaries: straight from JS into the result registers.
-            // SAFETY (the tagged reads): `result` is a live value of this environment.
-            let number = || match tagged.and_then(|t| unsafe { t.number(result) }) {
-                Some(d) => Ok(d),
-                None => convert::fast_f64(env, result),
+            let number = || {
+                // SAFETY: `result` is a live value of this environment.
+                match tagged.and_then(|t| unsafe { t.number(result) }) {
+                    Some(d) => Ok(d),
+                    None => convert::fast_f64(env, result),
+                }
             };
             let bits = match p {
                 Primitive::Float64 => [number()?.to_bits()],
                 Primitive::Float32 => [(number()? as f32).to_bits() as u64],
                 Primitive::Bool => [convert::bool_value(env, result)? as u64],
                 _ => {
+                    // SAFETY: as above.
                     let int = match tagged.and_then(|t| unsafe { t.smi(result) }) {
                         Some(i) => i as i64 as u64,
                         None => convert::fast_int_bits(env, result, ret.size)?,
