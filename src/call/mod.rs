@@ -8,6 +8,7 @@
 pub mod frame;
 pub mod invoke;
 pub mod memory;
+pub mod workers;
 
 use std::ffi::c_void;
 

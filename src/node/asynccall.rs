@@ -1,13 +1,14 @@
 //! Asynchronous calls: `fn.async(...args, callback)` (spec CALL-06..CALL-10, CFG-05).
 //!
 //! Arguments are converted on the JS thread into a memory block of the async pool (a stack and a
-//! heap block of `async_stack_size` / `async_heap_size`); the C function runs on a libuv worker
-//! on that block's stack; back on the JS thread the result is converted, outputs are copied back
+//! heap block of `async_stack_size` / `async_heap_size`); the C function runs on that block's
+//! stack on a thread of the call pool (`call::workers`); a thread-safe function brings it back
+//! to the JS thread, where the result is converted, outputs are copied back
 //! and the callback gets `(null, result)` or `(error)`. Every object argument (Buffers and
 //! TypedArrays included, §18-Q11) is referenced until then.
 
 use std::ffi::c_void;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use napi::sys;
 use smallvec::SmallVec;
@@ -34,7 +35,6 @@ struct AsyncCall {
     keep: Vec<sys::napi_ref>,
     transients: SmallVec<[(u32, Arc<JsHandler>); 2]>,
     callback: sys::napi_ref,
-    work: sys::napi_async_work,
 }
 
 /// Takes an idle resident block set, or maps a new one (spec CFG-05).
@@ -90,7 +90,6 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
         keep: Vec::new(),
         transients: SmallVec::new(),
         callback: env.reference(cb)?,
-        work: std::ptr::null_mut(),
     });
     // Every object argument stays alive until the call completes (spec CALL-09, §18-Q11).
     for &v in &args[..n] {
@@ -119,32 +118,38 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
     drop(ctx);
     call.mem = Some(mem);
 
-    let name = env.string(&callable.name)?;
-    let data = Box::into_raw(call);
-    let mut work = std::ptr::null_mut();
-    super::napi::call!(
-        env,
-        napi_create_async_work(
-            env.0,
-            std::ptr::null_mut(),
-            name,
-            Some(execute),
-            Some(complete),
-            data as *mut c_void,
-            &mut work
-        )
-    );
-    // SAFETY: `data` is ours until `complete` takes it back.
-    unsafe { (*data).work = work };
-    super::napi::call!(env, napi_queue_async_work(env.0, work));
+    let done = completion(env, inst)?;
+    let data = Box::into_raw(call) as usize;
+    let job = {
+        let done = done.clone();
+        move || {
+            // SAFETY: the AsyncCall queued below; nothing else touches it until `complete`.
+            unsafe { execute(data as *mut AsyncCall) };
+            done.send(data);
+        }
+    };
+    if let Err(e) = crate::call::workers::submit(Box::new(job)) {
+        // SAFETY: never queued, still ours.
+        let call = unsafe { Box::from_raw(data as *mut AsyncCall) };
+        discard(env, inst, call);
+        return Err(error(format!("Failed to start a thread for asynchronous calls: {e}")));
+    }
+    if inst.async_running.get() == 0 {
+        // Calls in flight keep the event loop alive, as libuv's pending work would.
+        // SAFETY: JS thread; the environment's completion function.
+        unsafe { sys::napi_ref_threadsafe_function(env.0, done.tsfn()) };
+    }
     inst.async_running.set(inst.async_running.get() + 1);
     env.undefined()
 }
 
-/// On a libuv worker: the C call itself.
-unsafe extern "C" fn execute(_env: sys::napi_env, data: *mut c_void) {
-    // SAFETY: the AsyncCall queued by call_async; nothing else touches it until `complete`.
-    let call = unsafe { &mut *(data as *mut AsyncCall) };
+/// On a pool thread: the C call itself.
+///
+/// # Safety
+/// `call` is an AsyncCall queued by `call_async`, used by nothing else until `complete`.
+unsafe fn execute(call: *mut AsyncCall) {
+    // SAFETY: forwarded from the caller.
+    let call = unsafe { &mut *call };
     if call.failed.is_none() {
         // SAFETY: the frame was filled for this function's plan; its stack pointer lies in the
         // call's own block, which no other call uses.
@@ -153,8 +158,109 @@ unsafe extern "C" fn execute(_env: sys::napi_env, data: *mut c_void) {
     }
 }
 
+/// The thread-safe function that brings finished calls back to an environment's JS thread.
+/// Pool threads send through it under a lock; when Node finalizes it (the environment is
+/// going away) the handle is cleared under the same lock, and later calls are dropped.
+pub struct Completion {
+    tsfn: Mutex<usize>,
+}
+
+impl Completion {
+    fn tsfn(&self) -> sys::napi_threadsafe_function {
+        *self.tsfn.lock().unwrap_or_else(|e| e.into_inner()) as sys::napi_threadsafe_function
+    }
+
+    /// From any thread: hands the finished call at `data` to the JS thread.
+    fn send(&self, data: usize) {
+        let tsfn = self.tsfn.lock().unwrap_or_else(|e| e.into_inner());
+        if *tsfn != 0 {
+            // SAFETY: the handle is alive while it is set (cleared by its finalizer under this
+            // lock); the queue is unbounded, so a non-blocking call never waits.
+            unsafe {
+                sys::napi_call_threadsafe_function(
+                    *tsfn as sys::napi_threadsafe_function,
+                    data as *mut c_void,
+                    sys::ThreadsafeFunctionCallMode::nonblocking,
+                )
+            };
+        }
+    }
+}
+
+/// The environment's [`Completion`], made on first use.
+fn completion(env: Env, inst: &Instance) -> JsResult<Arc<Completion>> {
+    if let Some(done) = inst.async_done.borrow().as_ref() {
+        return Ok(done.clone());
+    }
+    let done = Arc::new(Completion { tsfn: Mutex::new(0) });
+    let name = env.string("koffi-rs async")?;
+    let mut tsfn = std::ptr::null_mut();
+    let finalize_data = Arc::into_raw(done.clone()) as *mut c_void;
+    // SAFETY: JS thread, valid env; `finalize_data` is a counted reference to `done`, given
+    // back to `finalized` when Node finalizes the function.
+    let status = unsafe {
+        sys::napi_create_threadsafe_function(
+            env.0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            name,
+            0,
+            1,
+            finalize_data,
+            Some(finalized),
+            std::ptr::null_mut(),
+            Some(completed),
+            &mut tsfn,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        // SAFETY: not handed over.
+        drop(unsafe { Arc::from_raw(finalize_data as *const Completion) });
+        return Err(env.failure(status));
+    }
+    // Unref'd while no call is in flight: an idle environment may exit.
+    // SAFETY: JS thread, the function just made.
+    unsafe { sys::napi_unref_threadsafe_function(env.0, tsfn) };
+    *done.tsfn.lock().unwrap_or_else(|e| e.into_inner()) = tsfn as usize;
+    *inst.async_done.borrow_mut() = Some(done.clone());
+    Ok(done)
+}
+
+/// Node finalizes the completion function: no pool thread may use it from now on.
+unsafe extern "C" fn finalized(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    // SAFETY: the reference `completion` handed over.
+    let done = unsafe { Arc::from_raw(data as *const Completion) };
+    *done.tsfn.lock().unwrap_or_else(|e| e.into_inner()) = 0;
+}
+
+/// On the JS thread, for each finished call.
+unsafe extern "C" fn completed(env: sys::napi_env, _js: sys::napi_value, _context: *mut c_void, data: *mut c_void) {
+    if env.is_null() {
+        // The environment is going away: the call cannot be completed (its memory is leaked,
+        // as nothing may be released without JS).
+        return;
+    }
+    // SAFETY: the AsyncCall a pool thread finished, completed exactly once.
+    unsafe { complete(env, data) };
+}
+
+/// Releases what a call that never ran holds.
+fn discard(env: Env, inst: &Instance, mut call: Box<AsyncCall>) {
+    release_transients(call.transients.drain(..));
+    for r in call.keep.drain(..).chain(call.out_refs.drain(..)).chain(std::iter::once(call.callback)) {
+        // SAFETY: references we created.
+        unsafe { sys::napi_delete_reference(env.0, r) };
+    }
+    if let Some(mem) = call.mem.take() {
+        return_memory(inst, mem);
+    }
+}
+
 /// Back on the JS thread: result, outputs, callback.
-unsafe extern "C" fn complete(env: sys::napi_env, _status: sys::napi_status, data: *mut c_void) {
+///
+/// # Safety
+/// `data` is a finished AsyncCall, completed exactly once.
+unsafe fn complete(env: sys::napi_env, data: *mut c_void) {
     // SAFETY: the Box leaked by call_async, completed exactly once.
     let mut call = unsafe { Box::from_raw(data as *mut AsyncCall) };
     let env = Env(env);
@@ -172,9 +278,12 @@ unsafe extern "C" fn complete(env: sys::napi_env, _status: sys::napi_status, dat
     }
     let cb = env.deref(call.callback);
     // SAFETY: as above.
-    unsafe {
-        sys::napi_delete_reference(env.0, call.callback);
-        sys::napi_delete_async_work(env.0, call.work);
+    unsafe { sys::napi_delete_reference(env.0, call.callback) };
+    if inst.async_running.get() == 0 {
+        if let Some(done) = inst.async_done.borrow().as_ref() {
+            // SAFETY: JS thread; the environment's completion function.
+            unsafe { sys::napi_unref_threadsafe_function(env.0, done.tsfn()) };
+        }
     }
     let Ok(cb) = cb else { return };
     let args: Vec<Value> = match outcome.map_err(JsError::kind) {

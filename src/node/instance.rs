@@ -109,6 +109,8 @@ pub struct Instance {
     pub async_pool: RefCell<Vec<Box<CallMemory>>>,
     /// Async calls running or queued (limited by `max_async_calls`, spec CALL-08).
     pub async_running: Cell<usize>,
+    /// What brings finished async calls back to this environment (made on first use).
+    pub async_done: RefCell<Option<Arc<super::asynccall::Completion>>>,
     /// The tagged-value layout the setup probe confirmed, if it did (see `tagged`).
     pub tagged: Cell<Option<super::tagged::Tagged>>,
     /// The handle of the lean path's small-integer results (see `Tagged::smi_result`).
@@ -158,6 +160,7 @@ impl Instance {
             relay_scopes: RefCell::new(Vec::new()),
             async_pool: RefCell::new(Vec::new()),
             async_running: Cell::new(0),
+            async_done: RefCell::new(None),
             tagged: Cell::new(None),
             result_slot: Cell::new(0),
             reg: RefCell::new(reg),
