@@ -377,6 +377,13 @@ async function main() {
         return emit({ status: 'failed', reason: `validation: ${oneLine(err)}` });
     }
 
+    // bench/profile.sh: a fixed number of operations, untimed, for an instruction count.
+    const count = Number(process.env.BENCH_PROFILE_COUNT);
+    if (count > 0 && cell.kind === 'sync') {
+        for (let i = 0; i < count; i++) cell.step();
+        return emit({ status: 'ok', profiled: count });
+    }
+
     let res;
     try {
         res = await measure(cell, settings);

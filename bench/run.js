@@ -47,7 +47,7 @@ const BENCHES = [
     { name: 'struct24', label: 'struct24', target: { ratio: 1.05 }, desc: 'Trio24 struct24(Trio24, int), Trio24 = {int32 a; double b; float c[2]}: object (c a Float32Array) in, new object out' },
     { name: 'mix8', label: 'mix8', target: { ratio: 1.1 }, desc: 'double mix8(int, double, int, double, int, double, int, double)' },
     { name: 'callback', label: 'callback (per invocation)', target: { ratio: 1.1 }, desc: 'int call_js(int (*)(int), int n) calling the JS function x => x n = 1,000 times, time per invocation; the Koffi peers get the function as a transient callback' },
-    { name: 'async', label: 'async ×1', target: { ratio: 1.05 }, desc: 'int busy(int) (64 multiply-adds) as an async call on the libuv pool, one call in flight: round-trip time per call' },
+    { name: 'async', label: 'async ×1', target: { ratio: 1.05 }, desc: 'int busy(int) (64 multiply-adds) as an async call through each peer\'s own mechanism, one call in flight: round-trip time per call' },
     { name: 'async_x16', label: 'async ×16', target: { ratio: 2 }, desc: 'the same with 16 calls kept in flight: time per completed call' },
     { name: 'setup_funcs', label: '1,000 lib.func', setup: true, target: { ms: 8 }, desc: "1,000 lib.func(name, 'int', ['int', 'double', 'const char *', 'void *']) declarations (classic syntax), distinct real symbols decl_000..decl_999" },
     { name: 'setup_protos', label: '1,000 lib.func (prototype strings)', setup: true, extra: true, target: {}, desc: "the same 1,000 declarations as C-like prototype strings: lib.func('int decl_000(int a, double b, const char *s, void *p)'); not in the issue, for information" },
