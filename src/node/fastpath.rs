@@ -331,20 +331,10 @@ static PROBE_MARKER: u8 = 0;
 
 fn run_probe(env: Env) -> JsResult<()> {
     unsafe extern "C" fn probe(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-        let mut data = std::ptr::null_mut();
         // SAFETY: called by Node with a valid env and callback info.
-        let status = unsafe {
-            sys::napi_get_cb_info(
-                env,
-                info,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                &mut data,
-            )
-        };
+        let data = unsafe { super::napi::callback_data(env, info) };
         let expected = &PROBE_MARKER as *const u8 as *mut c_void;
-        if status == sys::Status::napi_ok && data == expected && !info.is_null() {
+        if data == expected && !info.is_null() {
             // SAFETY: Node.js's callback info holds at least two words; the second one is
             // checked to be a bundle starting with this env before its data word is trusted.
             let matches = unsafe {

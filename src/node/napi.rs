@@ -144,6 +144,23 @@ pub unsafe extern "C" fn drop_boxed<T>(_env: sys::napi_env, data: *mut c_void, _
     drop(unsafe { Box::from_raw(data as *mut T) });
 }
 
+/// The data pointer of the function Node is calling, from its callback info (NULL if Node-API
+/// refuses).
+///
+/// # Safety
+/// `env` and `info` are those Node passed to the running Node-API callback.
+pub unsafe fn callback_data(env: sys::napi_env, info: sys::napi_callback_info) -> *mut c_void {
+    let mut data = ptr::null_mut();
+    // SAFETY: forwarded from the caller; Node-API accepts NULL for unwanted outputs.
+    let status =
+        unsafe { sys::napi_get_cb_info(env, info, ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), &mut data) };
+    if status == sys::Status::napi_ok {
+        data
+    } else {
+        ptr::null_mut()
+    }
+}
+
 impl Env {
     /// Maps a failed status to an error: a pending exception propagates as is.
     #[cold]

@@ -298,19 +298,9 @@ fn probe_smi_result(env: Env, tagged: Tagged, slot: &Cell<usize>) -> bool {
         value: i32,
     }
     unsafe extern "C" fn callback(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-        let mut data = std::ptr::null_mut();
         // SAFETY: called by Node with a valid env and callback info.
-        let status = unsafe {
-            sys::napi_get_cb_info(
-                env,
-                info,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                &mut data,
-            )
-        };
-        if status != sys::Status::napi_ok || data.is_null() {
+        let data = unsafe { super::napi::callback_data(env, info) };
+        if data.is_null() {
             return std::ptr::null_mut();
         }
         // SAFETY: the Probe below, alive for the whole call.
