@@ -14,7 +14,7 @@
 //                      (does not write RESULTS.md unless --write)
 //   --only a,b         only these benchmarks (names as in the table's first column)
 //   --peers a,b        only these peers (napi, koffi-rs, koffi3, koffi2)
-//   --runs N           processes per cell (default 3)
+//   --runs N           processes per cell (default 5)
 //   --rounds N --batches N --batch-ms N --warmup-ms N   per-process timing
 //   --write / --no-write   force writing RESULTS.md or not
 //
@@ -54,7 +54,7 @@ const BENCHES = [
     { name: 'setup_structs', label: '1,000 koffi.struct', setup: true, target: { ms: 4 }, desc: '1,000 koffi.struct(name, {6 members: int32, double, float, uint16, uint8, int64}) definitions, distinct names' },
 ];
 
-const FULL = { runs: 3, rounds: 5, batches: 3, batchMs: 100, warmupMs: 300 };
+const FULL = { runs: 5, rounds: 5, batches: 3, batchMs: 100, warmupMs: 300 };
 const QUICK = { runs: 1, rounds: 2, batches: 2, batchMs: 20, warmupMs: 50 };
 
 // ---------------------------------------------------------------------------
