@@ -457,7 +457,14 @@ declare namespace koffi {
         /** The Koffi API version emulated (`'2.16.3'`). */
         readonly version: string;
         /** The implementation behind this API (a koffi-rs addition). */
-        readonly implementation: { readonly name: 'koffi-rs'; readonly version: string };
+        readonly implementation: {
+            readonly name: 'koffi-rs';
+            readonly version: string;
+            /** Heap allocations the addon has made so far (its counting allocator). */
+            heapAllocations(): number;
+            /** Whether calls read V8's tagged values directly (see README, "Speed"). */
+            taggedValues(): boolean;
+        };
         /** Shared-library suffix of the platform: `'.so'`, `'.dylib'` or `'.dll'`. */
         readonly extension: string;
     }
