@@ -136,6 +136,19 @@ function run() {
         cases.push([`double callback args ${describe(a)}, ${describe(b)}`, outcome(callDouble, [(x, y) => (cases.push(['  got', seen(x, y)]), x), a, b])]);
         cases.push([`float callback args ${describe(a)}, ${describe(b)}`, outcome(callFloat, [(x, y) => (cases.push(['  got', seen(x, y)]), y), a, b])]);
     }
+    // Struct members of every number kind, through the general record conversion.
+    const CSI = koffi.struct('TaggedCSI', { c: 'int8_t', s: 'int16_t', i: 'int' });
+    const FF = koffi.struct('TaggedFF', { x: 'float', y: 'float' });
+    const L3 = koffi.struct('TaggedL3', { a: 'int64_t', b: 'int64_t', c: 'int64_t' });
+    const csi = lib.func('kt_csi_bump', CSI, [CSI]);
+    const ff = lib.func('kt_ff_swap', FF, [FF]);
+    const l3 = lib.func('kt_l3_rotate', L3, [L3]);
+    const show = (fn) => (...args) => JSON.stringify(fn(...args), (k, v) => (typeof v === 'bigint' ? `${v}n` : Object.is(v, -0) ? '-0' : v));
+    for (const v of NUMBERS.concat(OTHERS)) {
+        cases.push([`struct CSI <- ${describe(v)}`, outcome(show(csi), [{ c: v, s: v, i: v }])]);
+        cases.push([`struct FF <- ${describe(v)}`, outcome(show(ff), [{ x: v, y: 1.5 }])]);
+        cases.push([`struct L3 <- ${describe(v)}`, outcome(show(l3), [{ a: v, b: 2, c: v }])]);
+    }
     for (const x of [0, -1, 7, 2 ** 31 - 1, -(2 ** 31)])
         cases.push([`int callback arg ${x}`, outcome(callInt, [(y) => (cases.push(['  got', seen(y, typeof y)]), y), x])]);
     return cases;

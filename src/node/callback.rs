@@ -20,7 +20,7 @@ use super::convert::{self, Ctx, ScalarConv};
 use super::handles::{pointer_address, pointer_value};
 use super::instance::Instance;
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
-use super::tagged::smi_of;
+use super::tagged::{int_bits, number, smi_of};
 use super::types::resolve_spec;
 use super::Args;
 use crate::abi::{self, AbiType, ArgLoc, CallPlan, Ext, RetLoc, RetReg, Signature, Slot};
@@ -456,25 +456,11 @@ impl JsHandler {
         let p = ret.primitive;
         if p.is_integer() || p.is_float() || p == Primitive::Bool {
             // Numbers need no temporaries: straight from JS into the result registers.
-            let number = || {
-                // SAFETY: `result` is a live value of this environment.
-                match tagged.and_then(|t| unsafe { t.number(result) }) {
-                    Some(d) => Ok(d),
-                    None => convert::fast_f64(env, result),
-                }
-            };
             let bits = match p {
-                Primitive::Float64 => [number()?.to_bits()],
-                Primitive::Float32 => [(number()? as f32).to_bits() as u64],
+                Primitive::Float64 => [number(env, tagged, result)?.to_bits()],
+                Primitive::Float32 => [(number(env, tagged, result)? as f32).to_bits() as u64],
                 Primitive::Bool => [convert::bool_value(env, result)? as u64],
-                _ => {
-                    // SAFETY: as above.
-                    let int = match tagged.and_then(|t| unsafe { t.smi(result) }) {
-                        Some(i) => i as i64 as u64,
-                        None => convert::fast_int_bits(env, result, ret.size)?,
-                    };
-                    [convert::int_store_bits(p, int)]
-                }
+                _ => [convert::int_store_bits(p, int_bits(env, tagged, result, ret.size)?)],
             };
             // One register: set it directly (widened as callers may expect); else the plan.
             if let Some((reg, len)) = self.proto.scalar_ret {

@@ -12,11 +12,11 @@ use smallvec::SmallVec;
 
 use napi::sys;
 
-use super::convert::{self, bool_value, fast_f64, fast_int_bits, pointer_arg, Ctx, ScalarConv};
+use super::convert::{self, bool_value, pointer_arg, Ctx, ScalarConv};
 use super::func::{in_argument, run, Callable, KeepErrno, ParamConv};
 use super::instance::Instance;
 use super::napi::{error, Env, JsResult, Value};
-use super::tagged::{smi_of, Tagged};
+use super::tagged::{int_bits, number, smi_of, Tagged};
 use crate::abi::{ArgLoc, CallPlan, Ext, Move, RetLoc, RetReg, Slot};
 use crate::call::frame::extend;
 use crate::call::{CallFrame, CallMemory, Mark};
@@ -435,9 +435,9 @@ fn fill<'a>(
                     Some(b) => Ok(b as u64),
                     None => bool_value(env, v).map(u64::from),
                 },
-                Conv::Swapped(2) => fast_int_bits(env, v, 2).map(|b| (b as u16).swap_bytes() as u64),
-                Conv::Swapped(4) => fast_int_bits(env, v, 4).map(|b| (b as u32).swap_bytes() as u64),
-                Conv::Swapped(_) => fast_int_bits(env, v, 8).map(u64::swap_bytes),
+                Conv::Swapped(2) => int_bits(env, tagged, v, 2).map(|b| (b as u16).swap_bytes() as u64),
+                Conv::Swapped(4) => int_bits(env, tagged, v, 4).map(|b| (b as u32).swap_bytes() as u64),
+                Conv::Swapped(_) => int_bits(env, tagged, v, 8).map(u64::swap_bytes),
                 // SAFETY: the call memory outlives the call; nothing else uses it meanwhile.
                 Conv::Utf8 => match unsafe { utf8_in_place(env, tagged, &mut *mem, v) } {
                     Some(addr) => Ok(addr),
@@ -469,27 +469,6 @@ fn fill<'a>(
         unsafe { (frame as *mut CallFrame as *mut u8).offset(a.dst as isize).cast::<u64>().write_unaligned(bits) };
     }
     Ok(())
-}
-
-/// An integer argument's bits (sign-extended from 32 bits when `size` ≤ 4): a Smi read
-/// directly, anything else through Node-API and the general integer rules.
-#[inline(always)]
-fn int_bits(env: Env, tagged: Option<Tagged>, v: Value, size: usize) -> JsResult<u64> {
-    // SAFETY: `v` is an argument of the call in progress.
-    match tagged.and_then(|t| unsafe { t.smi(v) }) {
-        Some(i) => Ok(i as i64 as u64),
-        None => fast_int_bits(env, v, size),
-    }
-}
-
-/// A Number argument: a Smi or HeapNumber read directly, anything else through Node-API.
-#[inline(always)]
-fn number(env: Env, tagged: Option<Tagged>, v: Value) -> JsResult<f64> {
-    // SAFETY: `v` is an argument of the call in progress.
-    match tagged.and_then(|t| unsafe { t.number(v) }) {
-        Some(d) => Ok(d),
-        None => fast_f64(env, v),
-    }
 }
 
 /// The conversion context of the general conversion, made on first need. That conversion

@@ -341,6 +341,29 @@ pub fn smi_of(conv: ScalarConv, bits: u64) -> Option<i32> {
     }
 }
 
+/// An integer's bits (sign-extended from 32 bits when `size` ≤ 4): a Smi read directly,
+/// anything else through Node-API and the general integer rules (`convert::fast_int_bits`).
+/// `v` must be a live value of the environment `tagged` was probed in.
+#[inline(always)]
+pub fn int_bits(env: Env, tagged: Option<Tagged>, v: Value, size: usize) -> JsResult<u64> {
+    // SAFETY: `v` is live (the caller's contract).
+    match tagged.and_then(|t| unsafe { t.smi(v) }) {
+        Some(i) => Ok(i as i64 as u64),
+        None => super::convert::fast_int_bits(env, v, size),
+    }
+}
+
+/// A Number: a Smi or HeapNumber read directly, anything else through Node-API
+/// (`convert::fast_f64`). `v` as for [`int_bits`].
+#[inline(always)]
+pub fn number(env: Env, tagged: Option<Tagged>, v: Value) -> JsResult<f64> {
+    // SAFETY: as above.
+    match tagged.and_then(|t| unsafe { t.number(v) }) {
+        Some(d) => Ok(d),
+        None => super::convert::fast_f64(env, v),
+    }
+}
+
 /// Runs `f` on the text of `v` if it is a string (`None` otherwise): read in place when the
 /// environment's probe allows and the string is sequential ASCII, else through Node-API
 /// ([`Env::with_string`]). `f` must not run JS.

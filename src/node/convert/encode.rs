@@ -4,20 +4,23 @@ use super::*;
 use crate::node::handles::read_type_value;
 use crate::node::napi::{error, type_error, Env, JsResult, JsType, Value};
 use crate::node::strings;
+use crate::node::tagged;
 use crate::types::{Detail, Direction, Primitive, TypeInfo, VOID};
 
 /// Writes `v` as a value of type `info` at `dst` (`info.size` bytes; spec §8).
 pub fn encode(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> JsResult<()> {
     let env = ctx.env;
     let p = info.primitive;
+    // Values handed to the conversion are live values of this environment.
+    let probed = ctx.inst.tagged.get();
     // SAFETY: (whole function) the caller provides `info.size` writable bytes at `dst`.
     unsafe {
         match p {
             _ if p.is_integer() => {
-                store_le(dst, int_store_bits(p, fast_int_bits(env, v, info.size)?), info.size);
+                store_le(dst, int_store_bits(p, tagged::int_bits(env, probed, v, info.size)?), info.size);
             }
-            Primitive::Float32 => (dst as *mut f32).write_unaligned(fast_f64(env, v)? as f32),
-            Primitive::Float64 => (dst as *mut f64).write_unaligned(fast_f64(env, v)?),
+            Primitive::Float32 => (dst as *mut f32).write_unaligned(tagged::number(env, probed, v)? as f32),
+            Primitive::Float64 => (dst as *mut f64).write_unaligned(tagged::number(env, probed, v)?),
             Primitive::Bool => *dst = bool_value(env, v)? as u8,
             Primitive::String
             | Primitive::String16
