@@ -117,6 +117,16 @@ pub struct FastPlan {
     /// the heap block, a result's general conversion): the memory is marked and the frame
     /// reserved up front. Otherwise that happens only if a general conversion is needed.
     reserves: bool,
+    /// The hidden result pointer of a struct returned through memory.
+    sret: Option<SretArg>,
+}
+
+/// Where a hidden result pointer goes (see [`frame_offset`]) and the memory it points to.
+#[derive(Clone, Copy, Debug)]
+struct SretArg {
+    dst: i32,
+    size: u32,
+    align: u32,
 }
 
 impl FastPlan {
@@ -169,8 +179,18 @@ impl FastPlan {
         if ret.disposer.is_some() {
             return None;
         }
+        let mut sret = None;
         let ret = match (&plan.ret, ret.primitive) {
             (RetLoc::Void, _) => FastRet::Void,
+            // A struct returned through memory the caller provides (System V AMD64 psABI
+            // §3.2.3 class MEMORY, AAPCS64 §6.9 x8): that memory comes from the heap block, its
+            // address goes where the plan says, the general conversion decodes it.
+            (RetLoc::Sret { ptr }, Primitive::Record | Primitive::Union) => {
+                let size = u32::try_from(ret.size.max(1)).ok()?;
+                let align = u32::try_from(ret.align.max(16)).ok()?;
+                sret = Some(SretArg { dst: frame_offset(*ptr, plan.stack_size)?, size, align });
+                FastRet::General
+            }
             (RetLoc::Sret { .. }, _) => return None,
             (RetLoc::Regs(moves), p) => match (moves.as_slice(), ScalarConv::of(p)) {
                 ([m], Some(conv)) => match (m.reg, conv) {
@@ -184,8 +204,10 @@ impl FastPlan {
                 _ => return None,
             },
         };
-        let reserves =
-            plan.stack_size > 0 || matches!(ret, FastRet::General) || args.iter().any(|a| a.conv == Conv::Utf8);
+        let reserves = plan.stack_size > 0
+            || matches!(ret, FastRet::General)
+            || sret.is_some()
+            || args.iter().any(|a| a.conv == Conv::Utf8);
         Some(FastPlan {
             args: args.into_boxed_slice(),
             records: records.into_boxed_slice(),
@@ -193,6 +215,7 @@ impl FastPlan {
             stack_area: u32::try_from(crate::call::stack_area(plan.stack_size as usize)).ok()?,
             fpr_count: plan.fpr_count,
             reserves,
+            sret,
         })
     }
 }
@@ -387,7 +410,21 @@ pub fn execute(
     let mut ctx: Option<Ctx<'_>> = None;
     // `args` has the function's parameter count: a constant in each lean entry.
     let filled = if args.is_empty() { Ok(()) } else { fill(env, inst, c, fast, args, mem, frame, &mut ctx, mark) };
-    let result = filled.and_then(|()| call(env, inst, c, fast, frame, mem));
+    let result = filled.and_then(|()| {
+        let mut sret = std::ptr::null_mut();
+        if let Some(arg) = fast.sret {
+            // SAFETY: the call memory outlives the call (the caller marked it: `reserves`).
+            sret = unsafe { (*mem).alloc_zeroed(arg.size as usize, arg.align as usize) };
+            if sret.is_null() {
+                return Err(error(crate::call::CallError::OutOfMemory.to_string()));
+            }
+            // SAFETY: `frame_offset` made the offset from the plan's register slot.
+            unsafe {
+                (frame as *mut CallFrame as *mut u8).offset(arg.dst as isize).cast::<u64>().write_unaligned(sret as u64)
+            };
+        }
+        call(env, inst, c, fast, frame, mem, sret)
+    });
     if let Some(ctx) = ctx.as_mut() {
         if !ctx.transients.is_empty() {
             super::callback::release_transients(ctx.transients.drain(..));
@@ -535,6 +572,7 @@ fn call(
     fast: &FastPlan,
     frame: &mut CallFrame,
     mem: *mut CallMemory,
+    sret: *mut u8,
 ) -> JsResult<Value> {
     run(env, inst, c, frame)?;
     // The commonest results first, as plain branches; the ones made without a Node-API call
@@ -570,6 +608,6 @@ fn call(
         FastRet::Uint32 => env.uint32(frame.ret_gpr[0] as u32),
         FastRet::Double => env.double(f64::from_bits(frame.ret_fpr[0])),
         FastRet::Scalar(reg, conv) => conv.to_js(env, frame.ret(reg)),
-        FastRet::General => caught(|| super::func::general_ret(env, inst, c, frame, mem)),
+        FastRet::General => caught(|| super::func::general_ret(env, inst, c, frame, mem, sret)),
     }
 }

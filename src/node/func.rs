@@ -288,10 +288,11 @@ pub(super) fn general_ret(
     c: &Callable,
     frame: &CallFrame,
     mem: *mut crate::call::CallMemory,
+    sret: *mut u8,
 ) -> JsResult<Value> {
     let Some(plan) = &c.plan else { return Err(error("internal: lean path without a plan")) };
     let mut ctx = Ctx::for_call(env, inst, mem);
-    convert_ret(&mut ctx, frame, plan, &c.ret, std::ptr::null_mut())
+    convert_ret(&mut ctx, frame, plan, &c.ret, sret)
 }
 
 /// Throws the exception kept by a callback (element 0 of the referenced array).
