@@ -34,6 +34,10 @@ test('no heap allocation per call: numbers, strings, buffers, pointers, structs 
     const II = koffi.struct('AllocII', { a: 'int', b: 'int' });
     const echo = lib.func('kt_ii_swap', II, [II]);
     const frexp = libc.func('double frexp(double x, _Out_ int *e)');
+    // A struct returned through caller memory (24 bytes: class MEMORY on x86_64).
+    const L3 = koffi.struct('AllocL3', { a: 'int64_t', b: 'int64_t', c: 'int64_t' });
+    const rotate = lib.func('kt_l3_rotate', L3, [L3]);
+    const fdid = lib.func('double kt_fdid(float a, double b, int c, double d)');
     const exp = [0];
     const cases = {
         abs: () => abs(-5),
@@ -42,6 +46,8 @@ test('no heap allocation per call: numbers, strings, buffers, pointers, structs 
         memset: () => memset(buf, 1, 64),
         struct: () => echo({ a: 1, b: 2 }),
         out: () => frexp(48, exp),
+        sret: () => rotate({ a: 1, b: 2, c: 3 }),
+        mixed: () => fdid(1.5, 2.5, 3, 0.25),
     };
     for (const [name, fn] of Object.entries(cases))
         assert.equal(allocationsDuring(fn), 0, name);
