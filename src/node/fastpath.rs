@@ -410,27 +410,36 @@ pub fn execute(
     let mut ctx: Option<Ctx<'_>> = None;
     // `args` has the function's parameter count: a constant in each lean entry.
     let filled = if args.is_empty() { Ok(()) } else { fill(env, inst, c, fast, args, mem, frame, &mut ctx, mark) };
-    let result = filled.and_then(|()| {
-        let mut sret = std::ptr::null_mut();
-        if let Some(arg) = fast.sret {
-            // SAFETY: the call memory outlives the call (the caller marked it: `reserves`).
-            sret = unsafe { (*mem).alloc_zeroed(arg.size as usize, arg.align as usize) };
-            if sret.is_null() {
-                return Err(error(crate::call::CallError::OutOfMemory.to_string()));
-            }
-            // SAFETY: `frame_offset` made the offset from the plan's register slot.
-            unsafe {
-                (frame as *mut CallFrame as *mut u8).offset(arg.dst as isize).cast::<u64>().write_unaligned(sret as u64)
-            };
-        }
-        call(env, inst, c, fast, frame, mem, sret)
-    });
+    let result = match filled.and_then(|()| result_memory(fast, frame, mem)) {
+        Ok(sret) => call(env, inst, c, fast, frame, mem, sret),
+        Err(e) => Err(e),
+    };
     if let Some(ctx) = ctx.as_mut() {
         if !ctx.transients.is_empty() {
             super::callback::release_transients(ctx.transients.drain(..));
         }
     }
     result
+}
+
+/// The memory of a struct returned through caller memory, its address put where the plan
+/// says (NULL for every other result).
+#[inline(always)]
+fn result_memory(fast: &FastPlan, frame: &mut CallFrame, mem: *mut CallMemory) -> JsResult<*mut u8> {
+    let Some(arg) = fast.sret else { return Ok(std::ptr::null_mut()) };
+    result_memory_for(arg, frame, mem)
+}
+
+#[cold]
+fn result_memory_for(arg: SretArg, frame: &mut CallFrame, mem: *mut CallMemory) -> JsResult<*mut u8> {
+    // SAFETY: the call memory outlives the call (the caller marked it: `reserves`).
+    let sret = unsafe { (*mem).alloc_zeroed(arg.size as usize, arg.align as usize) };
+    if sret.is_null() {
+        return Err(error(crate::call::CallError::OutOfMemory.to_string()));
+    }
+    // SAFETY: `frame_offset` made the offset from the plan's register slot.
+    unsafe { (frame as *mut CallFrame as *mut u8).offset(arg.dst as isize).cast::<u64>().write_unaligned(sret as u64) };
+    Ok(sret)
 }
 
 /// Runs a conversion step, turning a panic (a bug) into an Error rather than an abort.
