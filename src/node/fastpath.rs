@@ -204,10 +204,9 @@ impl FastPlan {
                 _ => return None,
             },
         };
-        let reserves = plan.stack_size > 0
-            || matches!(ret, FastRet::General)
-            || sret.is_some()
-            || args.iter().any(|a| a.conv == Conv::Utf8);
+        // (A struct returned through memory is a General result.)
+        let reserves =
+            plan.stack_size > 0 || matches!(ret, FastRet::General) || args.iter().any(|a| a.conv == Conv::Utf8);
         Some(FastPlan {
             args: args.into_boxed_slice(),
             records: records.into_boxed_slice(),
@@ -594,19 +593,15 @@ fn call(
     if let (FastRet::Int32, Some(t)) = (fast.ret, tagged) {
         return Ok(t.smi_result(&inst.result_slot, frame.ret_gpr[0] as i32));
     }
-    if let (FastRet::Double, Some(t)) = (fast.ret, tagged) {
-        let d = f64::from_bits(frame.ret_fpr[0]);
-        let i = d as i32;
-        // V8 makes the same choice: a double that is exactly an int32 (not -0) is a Smi.
-        if i as f64 == d && (i != 0 || d.to_bits() == 0) {
-            return Ok(t.smi_result(&inst.result_slot, i));
-        }
-    }
-    if let (FastRet::Uint32, Some(t), Ok(i)) = (fast.ret, tagged, i32::try_from(frame.ret_gpr[0] as u32)) {
-        return Ok(t.smi_result(&inst.result_slot, i));
-    }
-    if let (FastRet::Scalar(reg, conv), Some(t)) = (fast.ret, tagged) {
-        if let Some(i) = smi_of(conv, frame.ret(reg)) {
+    // The other scalars become Smis when V8 would make them one (`smi_of`).
+    let scalar = match fast.ret {
+        FastRet::Double => Some((ScalarConv::Float64, frame.ret_fpr[0])),
+        FastRet::Uint32 => Some((ScalarConv::Int { width: 4, signed: false }, frame.ret_gpr[0])),
+        FastRet::Scalar(reg, conv) => Some((conv, frame.ret(reg))),
+        _ => None,
+    };
+    if let (Some(t), Some((conv, bits))) = (tagged, scalar) {
+        if let Some(i) = smi_of(conv, bits) {
             return Ok(t.smi_result(&inst.result_slot, i));
         }
     }

@@ -15,7 +15,7 @@ use smallvec::SmallVec;
 
 /// Resolves a type specifier: a type string or a type value (spec TS-01).
 pub fn resolve_spec(env: Env, inst: &Instance, v: Value) -> JsResult<(TypeId, Direction)> {
-    if let Some(parsed) = env.with_string(v, |text| parse_type(&mut inst.reg.borrow_mut(), text))? {
+    if let Some(parsed) = with_string(env, inst.tagged.get(), v, |text| parse_type(&mut inst.reg.borrow_mut(), text))? {
         return Ok((parsed?, Direction::In));
     }
     match env.type_of(v)? {
