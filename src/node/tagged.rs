@@ -269,14 +269,14 @@ fn probe_strings(env: Env, literals: &[Value]) -> Option<[usize; 2]> {
         let map = unsafe { map_of(w) }?;
         let obj = w - HEAP_OBJECT_TAG;
         // SAFETY: read only to compare with what the string holds; a mismatch rejects the probe.
-        let (len, bytes) = unsafe {
-            let len = ((obj + STRING_LENGTH) as *const u32).read() as usize;
-            if len != s.len() {
+        // (The length is checked before the bytes are read.)
+        let bytes = unsafe {
+            if ((obj + STRING_LENGTH) as *const u32).read() as usize != s.len() {
                 return None;
             }
-            (len, std::slice::from_raw_parts((obj + SEQ_STRING_CHARS) as *const u8, len))
+            std::slice::from_raw_parts((obj + SEQ_STRING_CHARS) as *const u8, s.len())
         };
-        if len != s.len() || bytes != s.as_bytes() {
+        if bytes != s.as_bytes() {
             return None;
         }
         if !maps.contains(&map) {
