@@ -10,7 +10,7 @@
 mod pool;
 mod stack;
 
-pub use pool::{address, in_use, index_of, register, release, replace, PoolError, POOL_SIZE};
+pub use pool::{address, in_use, index_of, register, release, replace, retired, PoolError, POOL_SIZE};
 pub use stack::{js_stack, run_on_stack};
 
 use crate::call::CallFrame;

@@ -3,10 +3,15 @@
 //! Slots are handed out least-recently-freed first, so that a stale function pointer kept by C
 //! after `unregister` is unlikely to reach a new callback at once. Handlers are `Arc`s: a relay
 //! running on another thread keeps its handler alive even if the slot is released meanwhile.
+//!
+//! A handler swapped out of its slot is freed once no relay of *that slot* is running. Counting
+//! relays per slot (not process-wide) matters for programs whose C main loop is itself inside a
+//! callback (GTK, SDL): some relay is then always running, yet the handlers JS replaces from
+//! inside it must not pile up.
 
 use std::collections::VecDeque;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::Handler;
@@ -31,8 +36,9 @@ struct Slots {
     live: Vec<bool>,
     free: VecDeque<u32>,
     in_use: usize,
-    /// Handlers replaced while a relay may still be running them: freed once none is.
-    graveyard: Vec<HandlerPtr>,
+    /// Handlers swapped out while a relay of their slot was running, with that slot: freed once
+    /// none is.
+    graveyard: Vec<(u32, HandlerPtr)>,
 }
 
 /// A leaked `Box<Arc<dyn Handler>>`, as stored in a slot.
@@ -47,33 +53,62 @@ static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
 /// costed more than the rest of a callback).
 static HANDLERS: [AtomicPtr<Arc<dyn Handler>>; POOL_SIZE] = [const { AtomicPtr::new(std::ptr::null_mut()) }; POOL_SIZE];
 
-/// Relays running now, on any thread. A handler replaced in its slot is freed only when this is
-/// zero: a relay that loaded the old pointer before the swap is then done with it.
-static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// Relays running now, per slot, on any thread. A handler swapped out of slot `i` is freed only
+/// when `IN_FLIGHT[i]` is zero: a relay that loaded the old pointer before the swap is then done
+/// with it.
+static IN_FLIGHT: [AtomicU32; POOL_SIZE] = [const { AtomicU32::new(0) }; POOL_SIZE];
+
+/// Length of the graveyard, readable without the lock (a relay ending checks it).
+static RETIRED: AtomicUsize = AtomicUsize::new(0);
 
 fn with_slots<R>(f: impl FnOnce(&mut Slots) -> R) -> R {
     let mut guard = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
-    let slots = guard.get_or_insert_with(|| Slots {
-        live: vec![false; POOL_SIZE],
-        free: (0..POOL_SIZE as u32).collect(),
-        in_use: 0,
-        graveyard: Vec::new(),
-    });
+    let slots = guard.get_or_insert_with(new_slots);
     f(slots)
+}
+
+fn new_slots() -> Slots {
+    Slots { live: vec![false; POOL_SIZE], free: (0..POOL_SIZE as u32).collect(), in_use: 0, graveyard: Vec::new() }
 }
 
 /// Runs `f` with the handler of slot `index` (live or tombstone), if any.
 pub(super) fn with_handler(index: u32, f: impl FnOnce(&dyn Handler)) {
-    let Some(slot) = HANDLERS.get(index as usize) else { return };
+    let (Some(slot), Some(count)) = (HANDLERS.get(index as usize), IN_FLIGHT.get(index as usize)) else { return };
     // Sequentially consistent with the swap and the check in `put`: either `put` sees this relay
     // in flight and keeps the old handler alive, or this load sees the new pointer.
-    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+    count.fetch_add(1, Ordering::SeqCst);
     let p = slot.load(Ordering::SeqCst);
     if !p.is_null() {
-        // SAFETY: a pointer from `put`, not freed while this relay is in flight.
+        // SAFETY: a pointer from `put`, not freed while this slot's relay is in flight.
         f(unsafe { &**p });
     }
-    IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    if count.fetch_sub(1, Ordering::SeqCst) == 1 && RETIRED.load(Ordering::Relaxed) != 0 {
+        sweep_after_relay();
+    }
+}
+
+/// The last relay of a slot ended while handlers wait in the graveyard: free what it can,
+/// unless another thread holds the lock (its `put` sweeps, or the next relay's end will).
+#[cold]
+fn sweep_after_relay() {
+    if let Ok(mut guard) = SLOTS.try_lock() {
+        if let Some(slots) = guard.as_mut() {
+            sweep(slots);
+        }
+    }
+}
+
+/// Frees the retired handlers whose slot has no relay running.
+fn sweep(slots: &mut Slots) {
+    slots.graveyard.retain(|(index, HandlerPtr(p))| {
+        if IN_FLIGHT[*index as usize].load(Ordering::SeqCst) != 0 {
+            return true;
+        }
+        // SAFETY: swapped out of its slot, and no relay of that slot is running: nobody holds it.
+        drop(unsafe { Box::from_raw(*p) });
+        false
+    });
+    RETIRED.store(slots.graveyard.len(), Ordering::Relaxed);
 }
 
 /// Stores a handler in a slot (NULL for none) and retires the previous one.
@@ -81,14 +116,14 @@ fn put(slots: &mut Slots, index: u32, handler: Option<Arc<dyn Handler>>) {
     let new = handler.map(|h| Box::into_raw(Box::new(h))).unwrap_or(std::ptr::null_mut());
     let old = HANDLERS[index as usize].swap(new, Ordering::SeqCst);
     if !old.is_null() {
-        slots.graveyard.push(HandlerPtr(old));
+        slots.graveyard.push((index, HandlerPtr(old)));
     }
-    if IN_FLIGHT.load(Ordering::SeqCst) == 0 {
-        for HandlerPtr(p) in slots.graveyard.drain(..) {
-            // SAFETY: swapped out of its slot, and no relay is running: nobody can hold it.
-            drop(unsafe { Box::from_raw(p) });
-        }
-    }
+    sweep(slots);
+}
+
+/// Handlers swapped out of their slot and not yet freed (`koffi.implementation.retiredCallbacks()`).
+pub fn retired() -> usize {
+    RETIRED.load(Ordering::Relaxed)
 }
 
 /// Takes a free slot for `handler`: its index and the C function pointer that reaches it.
@@ -201,5 +236,43 @@ mod tests {
             assert_eq!(index_of(address(5) as usize), Some(5));
             assert_eq!(index_of(address(5) as usize + 1), None);
         }
+    }
+
+    struct Counted(Arc<AtomicUsize>);
+
+    impl Handler for Counted {
+        fn invoke(&self, _frame: &mut crate::call::CallFrame) {}
+    }
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_running_relay_delays_only_its_own_slot() {
+        if !trampolines_linked() {
+            return;
+        }
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let handler = || Arc::new(Counted(dropped.clone())) as Arc<dyn Handler>;
+        let (outer, _) = register(handler()).unwrap();
+        let mut freed_inside = 0;
+        // While a relay of `outer` runs (a C main loop inside a callback), other slots come and
+        // go, and each replaced handler is freed at once.
+        with_handler(outer, |_| {
+            for _ in 0..100 {
+                let (i, _) = register(handler()).unwrap();
+                assert!(release(i, None));
+            }
+            freed_inside = dropped.load(Ordering::SeqCst);
+            // The running handler itself waits for its relay to end.
+            assert!(release(outer, None));
+            assert_eq!(dropped.load(Ordering::SeqCst), freed_inside);
+        });
+        assert_eq!(freed_inside, 100);
+        // The relay's end freed it.
+        assert_eq!(dropped.load(Ordering::SeqCst), 101);
     }
 }
