@@ -9,6 +9,12 @@
 //! trip. Only one thread polls at a time, so an idle pool costs at most one core for
 //! [`SPIN`] after its last job, and nothing after that.
 //!
+//! A job may block until a later one runs (a `read` on a pipe, then the `write` to it), so a
+//! queued job must never wait for a thread that is busy: each one is matched with a thread on
+//! its way to the queue (the polling one, a sleeper already woken, one just started), and a new
+//! thread is started whenever none is left and the pool may grow. Sleepers that were notified
+//! but are not awake yet are not idle: counting them twice is what starves a burst.
+//!
 //! The engine knows nothing of Node here: a job is any closure; the binding's jobs make the
 //! C call and hand the result back to the JS thread themselves.
 
@@ -43,12 +49,16 @@ struct State {
     busy: usize,
     /// Threads asleep on `wake`.
     sleeping: usize,
+    /// Sleepers notified and not yet awake: each will look at the queue.
+    woken: usize,
+    /// Threads started that have not looked at the queue yet.
+    starting: usize,
 }
 
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
-        state: Mutex::new(State { jobs: VecDeque::new(), threads: 0, busy: 0, sleeping: 0 }),
+        state: Mutex::new(State { jobs: VecDeque::new(), threads: 0, busy: 0, sleeping: 0, woken: 0, starting: 0 }),
         wake: Condvar::new(),
         queued: AtomicUsize::new(0),
         polling: AtomicBool::new(false),
@@ -74,17 +84,23 @@ pub fn submit(job: Job) -> std::io::Result<()> {
     let mut st = pool.lock();
     st.jobs.push_back(job);
     pool.queued.fetch_add(1, Ordering::Release);
-    // Every queued job needs a thread that is not busy: a polling one takes the first job, the
-    // sleeping ones are woken for the rest, new ones started while the pool may grow.
-    let polling = usize::from(pool.polling.load(Ordering::Acquire));
-    let available = st.threads - st.busy;
-    if st.jobs.len() > polling && st.sleeping > 0 {
+    // Every queued job needs a thread on its way to the queue (see the module documentation):
+    // the polling one, sleepers already woken, threads just started. One more is found for this
+    // job if those are too few: a sleeper is woken, or else a thread is started.
+    let coming = usize::from(pool.polling.load(Ordering::Acquire)) + st.woken + st.starting;
+    if st.jobs.len() <= coming {
+        return Ok(());
+    }
+    if st.sleeping > st.woken {
+        st.woken += 1;
         pool.wake.notify_one();
-    } else if st.jobs.len() > available && st.threads < pool.max_threads {
+    } else if st.threads < pool.max_threads {
         st.threads += 1;
+        st.starting += 1;
         let started = std::thread::Builder::new().name("koffi-rs async".into()).spawn(|| work(self::pool()));
         if let Err(e) = started {
             st.threads -= 1;
+            st.starting -= 1;
             if st.threads == 0 {
                 st.jobs.pop_back();
                 pool.queued.fetch_sub(1, Ordering::Release);
@@ -97,6 +113,7 @@ pub fn submit(job: Job) -> std::io::Result<()> {
 
 /// A pool thread: runs jobs, polls for [`SPIN`] when there are none, then sleeps.
 fn work(pool: &'static Pool) {
+    pool.lock().starting -= 1;
     loop {
         let mut st = pool.lock();
         if let Some(job) = take(pool, &mut st) {
@@ -113,11 +130,14 @@ fn work(pool: &'static Pool) {
             // Look again, with the lock: a job queued meanwhile is this thread's to take.
             continue;
         }
-        st.sleeping += 1;
-        while st.jobs.is_empty() {
-            st = pool.wake.wait(st).unwrap_or_else(|e| e.into_inner());
+        if !st.jobs.is_empty() {
+            continue;
         }
+        st.sleeping += 1;
+        st = pool.wake.wait(st).unwrap_or_else(|e| e.into_inner());
         st.sleeping -= 1;
+        // Woken by `submit` (or spuriously: undercounting `woken` only starts a thread early).
+        st.woken = st.woken.saturating_sub(1);
     }
 }
 
@@ -185,5 +205,40 @@ mod tests {
         let st = pool().lock();
         assert!(st.threads >= 1 && st.threads <= pool().max_threads);
         assert!(st.jobs.is_empty());
+    }
+
+    #[test]
+    fn a_job_blocked_on_a_later_one_does_not_starve_it() {
+        // A pool whose threads all sleep, then a burst where each job but the last blocks until
+        // the last one runs (reads on a pipe, then the write), as many blockers as threads
+        // asleep: each job needs its own thread.
+        for blockers in 1..pool().max_threads {
+            let (tx, rx) = mpsc::channel();
+            submit(Box::new(move || tx.send(()).unwrap())).unwrap();
+            rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            std::thread::sleep(SPIN * 20);
+            let gate = std::sync::Arc::new((Mutex::new(false), Condvar::new()));
+            let (done_tx, done_rx) = mpsc::channel();
+            for _ in 0..blockers {
+                let (gate, done_tx) = (gate.clone(), done_tx.clone());
+                submit(Box::new(move || {
+                    let mut open = gate.0.lock().unwrap();
+                    while !*open {
+                        open = gate.1.wait(open).unwrap();
+                    }
+                    done_tx.send(()).unwrap();
+                }))
+                .unwrap();
+            }
+            let opener = gate.clone();
+            submit(Box::new(move || {
+                *opener.0.lock().unwrap() = true;
+                opener.1.notify_all();
+            }))
+            .unwrap();
+            for _ in 0..blockers {
+                done_rx.recv_timeout(Duration::from_secs(10)).expect("a blocked job waited for a busy thread");
+            }
+        }
     }
 }
