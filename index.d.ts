@@ -462,6 +462,10 @@ declare namespace koffi {
             readonly version: string;
             /** Heap allocations the addon has made so far (its counting allocator). */
             heapAllocations(): number;
+            /** Bytes the addon holds on the heap now. */
+            heapBytes(): number;
+            /** Callback handlers replaced or released and not yet freed (a relay may still run them). */
+            retiredCallbacks(): number;
             /** Whether calls read V8's tagged values directly (see README, "Speed"). */
             taggedValues(): boolean;
         };

@@ -187,10 +187,13 @@ build_c_libs() {
     cd "$top"
     mkdir -p "$OUT"
     local src name
-    for src in test/native/koffitest.c example/example.c; do
+    for src in test/native/koffitest.c test/native/lifetimes.c example/example.c; do
         [ -f "$src" ] || continue
-        name=lib$(basename "$src" .c)
-        "$GNU-gcc" -O2 -shared -fPIC -o "$OUT/$name.so" "$src"
+        case $src in
+            */lifetimes.c) name=libkoffilife ;;
+            *) name=lib$(basename "$src" .c) ;;
+        esac
+        "$GNU-gcc" -O2 -shared -fPIC -pthread -o "$OUT/$name.so" "$src"
         echo "$OUT/$name.so"
     done
 }

@@ -27,8 +27,10 @@ fs.copyFileSync(path.join(target, profile, lib), path.join(out, 'koffi.node'));
 // Small C libraries built from source in the repository: the demo's and the test suite's.
 const cc = process.env.CC || 'cc';
 const ext = process.platform === 'darwin' ? '.dylib' : (process.platform === 'win32' ? '.dll' : '.so');
-for (const [src, name] of [['example/example.c', 'libexample'], ['test/native/koffitest.c', 'libkoffitest']]) {
-    if (fs.existsSync(path.join(root, src)))
-        run(cc, ['-O2', '-shared', '-fPIC', ...(name === 'libkoffitest' && process.platform !== 'win32' ? ['-pthread'] : []),
+const threaded = new Set(['libkoffitest', 'libkoffilife']);
+for (const [src, name] of [['example/example.c', 'libexample'], ['test/native/koffitest.c', 'libkoffitest'],
+                           ['test/native/lifetimes.c', 'libkoffilife']]) {
+    if (fs.existsSync(path.join(root, src)) && !(name === 'libkoffilife' && process.platform === 'win32'))
+        run(cc, ['-O2', '-shared', '-fPIC', ...(threaded.has(name) && process.platform !== 'win32' ? ['-pthread'] : []),
                  '-o', path.join(out, name + ext), src]);
 }

@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 use napi::sys;
 use smallvec::SmallVec;
 
-use super::callback::{release_transients, JsHandler};
+use super::callback::{abandon_transients, release_transients, JsHandler};
 use super::convert::{Ctx, OutArg};
 use super::func::{errno, finish, prepare, set_errno, Callable};
 use super::instance::Instance;
+use super::library::InFlight;
 use super::napi::{error, error_value, type_error, Env, ErrorKind, JsError, JsResult, JsType, Value};
 use crate::call::{invoke, CallFrame, CallMemory};
 
@@ -35,6 +36,8 @@ struct AsyncCall {
     keep: Vec<sys::napi_ref>,
     transients: SmallVec<[(u32, Arc<JsHandler>); 2]>,
     callback: sys::napi_ref,
+    /// Keeps the library mapped until the call is over (dropped last, with the call).
+    _lib: InFlight,
 }
 
 /// Takes an idle resident block set, or maps a new one (spec CFG-05).
@@ -67,11 +70,7 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
     if env.type_of(cb)? != JsType::Function {
         return Err(type_error(format!("Expected callback function as last argument, got {}", env.type_name(cb))));
     }
-    if let Some(lib) = &callable.lib {
-        if !lib.is_loaded() {
-            return Err(error(format!("Cannot call '{}': its library was unloaded", callable.name)));
-        }
-    }
+    callable.ensure_loaded()?;
     if inst.async_running.get() >= inst.config.get().max_async_calls {
         return Err(error("Too many asynchronous calls are running"));
     }
@@ -90,6 +89,7 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
         keep: Vec::new(),
         transients: SmallVec::new(),
         callback: env.reference(cb)?,
+        _lib: InFlight::new(callable.lib.as_ref()),
     });
     // Every object argument stays alive until the call completes (spec CALL-09, §18-Q11).
     for &v in &args[..n] {
@@ -125,7 +125,10 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
         move || {
             // SAFETY: the AsyncCall queued below; nothing else touches it until `complete`.
             unsafe { execute(data as *mut AsyncCall) };
-            done.send(data);
+            if !done.send(data) {
+                // SAFETY: not handed to the JS thread: still ours.
+                unsafe { abandon(data as *mut AsyncCall) };
+            }
         }
     };
     if let Err(e) = crate::call::workers::submit(Box::new(job)) {
@@ -170,20 +173,23 @@ impl Completion {
         *self.tsfn.lock().unwrap_or_else(|e| e.into_inner()) as sys::napi_threadsafe_function
     }
 
-    /// From any thread: hands the finished call at `data` to the JS thread.
-    fn send(&self, data: usize) {
+    /// From any thread: hands the finished call at `data` to the JS thread. False when the
+    /// environment is gone: the call stays the caller's.
+    fn send(&self, data: usize) -> bool {
         let tsfn = self.tsfn.lock().unwrap_or_else(|e| e.into_inner());
-        if *tsfn != 0 {
-            // SAFETY: the handle is alive while it is set (cleared by its finalizer under this
-            // lock); the queue is unbounded, so a non-blocking call never waits.
-            unsafe {
-                sys::napi_call_threadsafe_function(
-                    *tsfn as sys::napi_threadsafe_function,
-                    data as *mut c_void,
-                    sys::ThreadsafeFunctionCallMode::nonblocking,
-                )
-            };
+        if *tsfn == 0 {
+            return false;
         }
+        // SAFETY: the handle is alive while it is set (cleared by its finalizer under this
+        // lock); the queue is unbounded, so a non-blocking call never waits.
+        let status = unsafe {
+            sys::napi_call_threadsafe_function(
+                *tsfn as sys::napi_threadsafe_function,
+                data as *mut c_void,
+                sys::ThreadsafeFunctionCallMode::nonblocking,
+            )
+        };
+        status == sys::Status::napi_ok
     }
 }
 
@@ -236,12 +242,26 @@ unsafe extern "C" fn finalized(_env: sys::napi_env, data: *mut c_void, _hint: *m
 /// On the JS thread, for each finished call.
 unsafe extern "C" fn completed(env: sys::napi_env, _js: sys::napi_value, _context: *mut c_void, data: *mut c_void) {
     if env.is_null() {
-        // The environment is going away: the call cannot be completed (its memory is leaked,
-        // as nothing may be released without JS).
+        // The environment is going away: the call cannot be completed.
+        // SAFETY: handed over by `send`, and Node drains each queued call once.
+        unsafe { abandon(data as *mut AsyncCall) };
         return;
     }
     // SAFETY: the AsyncCall a pool thread finished, completed exactly once.
     unsafe { complete(env, data) };
+}
+
+/// Frees a finished call whose environment is gone (any thread). Its JS references died with
+/// the environment; its transient callbacks go back to the pool answering zeros, its memory is
+/// unmapped.
+///
+/// # Safety
+/// `call` is a finished AsyncCall that nothing else will touch.
+unsafe fn abandon(call: *mut AsyncCall) {
+    // SAFETY: forwarded from the caller.
+    let mut call = unsafe { Box::from_raw(call) };
+    abandon_transients(call.transients.drain(..));
+    drop(call);
 }
 
 /// Releases what a call that never ran holds.

@@ -7,8 +7,14 @@
 //! *broker*) and blocks until JS has run and the result is stored (CB-09). An exception thrown
 //! by the function makes C receive zeros and is rethrown by the Koffi call that is running when
 //! C returns (CB-08).
+//!
+//! Lifetimes (issue 9): every handler holds its environment's [`Lifeline`] and touches the
+//! environment only while the lifeline says it lives and the caller is on its JS thread; any
+//! other late call returns zeros. What a callback's result points into ([`Kept`]) lives until
+//! the C call that invoked the callback returns (relays during a call), or until the next
+//! callback relayed for the same thread (relays from other threads or from the event loop).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,6 +25,7 @@ use napi::sys;
 use super::convert::{self, Ctx, ScalarConv};
 use super::handles::{pointer_address, pointer_value};
 use super::instance::Instance;
+use super::lifeline::{broker_finalized, Lifeline};
 use super::napi::{error, type_error, Env, JsResult, JsType, Value};
 use super::tagged::{int_bits, number, smi_of};
 use super::types::resolve_spec;
@@ -95,6 +102,12 @@ pub fn proto(inst: &Instance, id: TypeId) -> JsResult<Arc<Proto>> {
     Ok(p)
 }
 
+/// A transient callback: its trampoline slot and handler.
+pub type Transient = (u32, Arc<JsHandler>);
+
+/// Memory a callback's result points into (strings, struct copies).
+pub type Temps = Vec<Box<[u64]>>;
+
 /// A JS function behind a trampoline.
 pub struct JsHandler {
     env: sys::napi_env,
@@ -102,14 +115,14 @@ pub struct JsHandler {
     func: sys::napi_ref,
     this: Option<sys::napi_ref>,
     proto: Arc<Proto>,
-    /// The JS thread, as `pthread_self()` sees it (a cheap check on the hot path).
-    js_pthread: libc::pthread_t,
-    broker: sys::napi_threadsafe_function,
+    /// The environment's lifeline: whether it lives, its JS thread, its broker.
+    link: Arc<Lifeline>,
+    /// False once unregistered or released (the environment may still live).
     alive: AtomicBool,
 }
 
-// SAFETY: the napi handles are only used on the JS thread (`js_pthread`); other threads only
-// read `alive`, `js_pthread` and `broker`, and thread-safe functions may be called from any thread.
+// SAFETY: the napi handles are only used on the JS thread while the environment lives (checked
+// through `link`); other threads only read `alive` and `link`.
 unsafe impl Send for JsHandler {}
 // SAFETY: as above.
 unsafe impl Sync for JsHandler {}
@@ -120,26 +133,25 @@ struct Tombstone {
     message: &'static str,
     env: sys::napi_env,
     inst: *const Instance,
-    js_thread: ThreadId,
+    link: Arc<Lifeline>,
 }
 
-// SAFETY: the napi handles are used only on `js_thread`, and only while the instance is alive
-// (checked through the live-instance registry).
+// SAFETY: the napi handles are used only on the JS thread while the environment lives (checked
+// through `link`).
 unsafe impl Send for Tombstone {}
 // SAFETY: as above.
 unsafe impl Sync for Tombstone {}
 
 impl Tombstone {
     fn for_instance(message: &'static str, env: sys::napi_env, inst: &Instance) -> Arc<dyn Handler> {
-        Arc::new(Tombstone { message, env, inst, js_thread: inst.js_thread })
+        Arc::new(Tombstone { message, env, inst, link: inst.link.clone() })
     }
 }
 
 impl Handler for Tombstone {
     fn invoke(&self, _frame: &mut CallFrame) {
-        let on_js_thread = std::thread::current().id() == self.js_thread;
-        if on_js_thread && super::instance::is_live(self.inst) {
-            // SAFETY: live, and we are on its JS thread.
+        if self.link.on_js_thread() {
+            // SAFETY: the environment lives, and we are on its JS thread.
             let inst = unsafe { &*self.inst };
             if !inst.current_frame.get().is_null() && inst.pending_exception.borrow().is_none() {
                 let env = Env(self.env);
@@ -148,8 +160,11 @@ impl Handler for Tombstone {
                 return;
             }
         }
-        // Nothing can be thrown into C here: the caller gets zeros, and the mistake is reported.
-        eprintln!("koffi-rs: {}", self.message);
+        // Nothing can be thrown into C here: the caller gets zeros, and the mistake is reported
+        // (silently after the environment is gone: that is the documented answer then).
+        if self.link.is_alive() {
+            eprintln!("koffi-rs: {}", self.message);
+        }
     }
 }
 
@@ -242,35 +257,62 @@ fn set_pending(env: Env, inst: &Instance, exception: Value) {
 
 impl Handler for JsHandler {
     fn invoke(&self, frame: &mut CallFrame) {
-        // SAFETY: pthread_self has no preconditions.
-        if unsafe { libc::pthread_self() } != self.js_pthread {
+        // Another thread, or an environment that is gone (its thread id may have been reused).
+        if !self.link.on_js_thread() {
             return self.invoke_remote(frame);
         }
+        // SAFETY: the environment lives and this is its JS thread.
+        let current = unsafe { (*self.inst).current_frame.get() };
         let sp = if self.alive.load(Ordering::Acquire) {
-            // SAFETY: on the JS thread the instance lives while C can reach this live handler;
-            // its current frame is a call in progress on this thread.
-            unsafe { pool::js_stack((*self.inst).current_frame.get()) }
+            // SAFETY: the current frame is a call in progress on this thread (or NULL).
+            unsafe { pool::js_stack(current) }
         } else {
             None
         };
+        let this_thread = std::thread::current().id();
         match sp {
             // C runs on the call memory's stack: JS must run on the thread's own.
             // SAFETY: the stack below the recorded point is unused while C runs.
-            Some(sp) => unsafe { pool::run_on_stack(sp, &mut |low| self.run(Env(self.env), frame, low)) },
+            Some(sp) => unsafe {
+                pool::run_on_stack(sp, &mut |low| {
+                    self.run(Env(self.env), frame, low, this_thread);
+                })
+            },
             // C runs on the thread's stack: nested calls' stack arguments go in the call
             // memory as usual (the address is outside it, so nothing is lowered).
             None => {
                 let at = frame as *mut CallFrame as usize;
-                self.run(Env(self.env), frame, at)
+                let temps = self.run(Env(self.env), frame, at, this_thread);
+                if current.is_null() {
+                    // From the event loop: kept until this thread's next such callback.
+                    keep_for_thread(temps);
+                }
             }
         }
     }
+}
+
+thread_local! {
+    /// The temporaries of the last callback relayed for this thread outside a synchronous call
+    /// (from another thread, or from the event loop): C may use the result until it calls
+    /// again. Freed at the next such callback, or when the thread ends.
+    static THREAD_KEPT: RefCell<Temps> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keeps `temps` for the calling thread in place of the previous callback's.
+fn keep_for_thread(temps: Temps) {
+    // The old ones are dropped outside the borrow; during thread exit there is nothing to keep.
+    let _old = THREAD_KEPT.try_with(|k| std::mem::replace(&mut *k.borrow_mut(), temps));
 }
 
 /// A call queued from another thread, completed by the JS thread.
 struct Remote {
     handler: *const JsHandler,
     frame: *mut CallFrame,
+    /// The calling thread (what the result is kept for).
+    thread: ThreadId,
+    /// The result's temporaries, handed back to the calling thread.
+    temps: Mutex<Temps>,
     done: Mutex<bool>,
     wake: Condvar,
 }
@@ -291,47 +333,58 @@ unsafe extern "C" fn broker_call(env: sys::napi_env, _f: sys::napi_value, _ctx: 
     if !env.is_null() {
         // SAFETY: the handler is kept alive by the blocked thread's Arc; the frame by its stack.
         // The calling thread's C stack is not the call memory's: nothing to keep below.
-        unsafe { (*remote.handler).run(Env(env), &mut *remote.frame, usize::MAX) };
+        let temps = unsafe { (*remote.handler).run(Env(env), &mut *remote.frame, usize::MAX, remote.thread) };
+        *remote.temps.lock().unwrap_or_else(|e| e.into_inner()) = temps;
     }
     remote.finish();
 }
 
 impl JsHandler {
+    /// From another thread (or for an environment that is gone): queues the call to the JS
+    /// thread and waits for it; C gets zeros when it cannot be queued.
     fn invoke_remote(&self, frame: &mut CallFrame) {
-        if !self.alive.load(Ordering::Acquire) || self.broker.is_null() {
+        if !self.alive.load(Ordering::Acquire) {
             return;
         }
-        let remote = Remote { handler: self, frame, done: Mutex::new(false), wake: Condvar::new() };
-        // SAFETY: the broker may be called from any thread; `remote` outlives the call below.
-        let status = unsafe {
-            sys::napi_call_threadsafe_function(
-                self.broker,
-                &remote as *const Remote as *mut c_void,
-                sys::ThreadsafeFunctionCallMode::blocking,
-            )
+        let remote = Remote {
+            handler: self,
+            frame,
+            thread: std::thread::current().id(),
+            temps: Mutex::new(Vec::new()),
+            done: Mutex::new(false),
+            wake: Condvar::new(),
         };
-        if status != sys::Status::napi_ok {
+        // `remote` outlives its use: the JS thread (or Node draining the queue at teardown)
+        // calls `finish` before this thread returns.
+        if !self.link.post(&remote as *const Remote as *mut c_void) {
             return;
         }
         let mut done = remote.done.lock().unwrap_or_else(|e| e.into_inner());
         while !*done {
             done = remote.wake.wait(done).unwrap_or_else(|e| e.into_inner());
         }
+        drop(done);
+        keep_for_thread(std::mem::take(&mut *remote.temps.lock().unwrap_or_else(|e| e.into_inner())));
     }
 
     /// Runs the JS function for one C call, on the JS thread.
     /// `low`: the lowest address of the C side's stack in use (nested calls go below it).
-    fn run(&self, env: Env, frame: &mut CallFrame, low: usize) {
-        if !self.alive.load(Ordering::Acquire) {
-            eprintln!("koffi-rs: a callback was called after koffi.unregister()");
-            return;
+    /// `caller`: the thread C called from. Returns the temporaries of a result to keep for
+    /// that thread (a relay outside a synchronous call); a relay during a call keeps them with
+    /// that call instead, and returns none.
+    fn run(&self, env: Env, frame: &mut CallFrame, low: usize, caller: ThreadId) -> Temps {
+        if !self.alive.load(Ordering::Acquire) || !self.link.is_alive() {
+            if self.link.is_alive() {
+                eprintln!("koffi-rs: a callback was called after koffi.unregister()");
+            }
+            return Vec::new();
         }
         // SAFETY: alive, so the environment (and its instance) still exists.
         let inst = unsafe { &*self.inst };
         inst.relayed.set(true);
         // While an exception is pending, further calls return zeros without running JS (CB-08).
         if inst.pending_exception.borrow().is_some() {
-            return;
+            return Vec::new();
         }
         // During a synchronous call, callbacks share a handle scope (see `relay_scope`);
         // otherwise each one gets its own.
@@ -343,26 +396,30 @@ impl JsHandler {
             // SAFETY: JS thread, valid env.
             unsafe { sys::napi_open_handle_scope(env.0, &mut scope) };
         }
-        if let Err(e) = self.call_js(env, inst, frame, shared, low) {
-            // C receives zeros (a zeroed struct for hidden-pointer results too).
-            let zeros = vec![0u8; self.proto.ret.size.max(8)];
-            // SAFETY: the frame belongs to a call of this prototype.
-            unsafe { frame.store_result(&self.proto.plan.ret, zeros.as_ptr(), self.proto.ret.size, Ext::None) };
-            let exception = if e.is_pending() {
-                let mut v = std::ptr::null_mut();
-                // SAFETY: JS thread, an exception is pending.
-                unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut v) };
-                v
-            } else {
-                super::napi::error_value(env, e)
-            };
-            if !exception.is_null() {
-                if !inst.current_frame.get().is_null() {
-                    set_pending(env, inst, exception);
+        let mut temps = Vec::new();
+        match self.call_js(env, inst, frame, shared, low) {
+            Ok(kept) => temps = keep(inst, kept, caller),
+            Err(e) => {
+                // C receives zeros (a zeroed struct for hidden-pointer results too).
+                let zeros = vec![0u8; self.proto.ret.size.max(8)];
+                // SAFETY: the frame belongs to a call of this prototype.
+                unsafe { frame.store_result(&self.proto.plan.ret, zeros.as_ptr(), self.proto.ret.size, Ext::None) };
+                let exception = if e.is_pending() {
+                    let mut v = std::ptr::null_mut();
+                    // SAFETY: JS thread, an exception is pending.
+                    unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut v) };
+                    v
                 } else {
-                    // No Koffi call to rethrow it: report it as Node reports uncaught exceptions.
-                    // SAFETY: JS thread, valid env and value.
-                    unsafe { sys::napi_fatal_exception(env.0, exception) };
+                    super::napi::error_value(env, e)
+                };
+                if !exception.is_null() {
+                    if !inst.current_frame.get().is_null() {
+                        set_pending(env, inst, exception);
+                    } else {
+                        // No Koffi call to rethrow it: report it as Node reports uncaught exceptions.
+                        // SAFETY: JS thread, valid env and value.
+                        unsafe { sys::napi_fatal_exception(env.0, exception) };
+                    }
                 }
             }
         }
@@ -370,9 +427,10 @@ impl JsHandler {
             // SAFETY: the scope opened above.
             unsafe { sys::napi_close_handle_scope(env.0, scope) };
         }
+        temps
     }
 
-    fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame, shared: bool, low: usize) -> JsResult<()> {
+    fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame, shared: bool, low: usize) -> JsResult<Kept> {
         let mem = inst.memory()?;
         // Nested calls made by the JS function must put their stack arguments and frames below
         // the C code that called us and the relay's own frames, when those run on the call
@@ -418,7 +476,7 @@ impl JsHandler {
         frame: &mut CallFrame,
         mem: *mut crate::call::CallMemory,
         shared: bool,
-    ) -> JsResult<()> {
+    ) -> JsResult<Kept> {
         // A conversion context only for arguments that need one (numbers do not).
         let mut ctx: Option<Ctx<'_>> = None;
         let mut args = smallvec::SmallVec::<[Value; 8]>::new();
@@ -451,7 +509,7 @@ impl JsHandler {
         let result = env.call_function(this, f, &args)?;
         let ret = &self.proto.ret;
         if ret.primitive == Primitive::Void {
-            return Ok(());
+            return Ok(Kept::default());
         }
         let p = ret.primitive;
         if p.is_integer() || p.is_float() || p == Primitive::Bool {
@@ -469,74 +527,140 @@ impl JsHandler {
                     RetReg::Gpr(i) => frame.ret_gpr[i as usize] = v,
                     RetReg::Fpr(i) => frame.ret_fpr[i as usize] = v,
                 }
-                return Ok(());
+                return Ok(Kept::default());
             }
             // SAFETY: the frame belongs to a call of this prototype; `bits` holds the value.
             unsafe {
                 frame.store_result(&self.proto.plan.ret, bits.as_ptr() as *const u8, ret.size, self.proto.ret_ext)
             };
-            return Ok(());
+            return Ok(Kept::default());
         }
-        // Temporaries of the result (strings, struct copies) must outlive this relay: they are
-        // kept until the outermost Koffi call returns (spec CB-07, §18-Q13).
+        // Temporaries of the result (strings, struct copies) and transient callbacks it holds
+        // must outlive this relay (spec CB-07): the caller keeps them (see `keep`).
         let mut keep = Ctx::persistent(env, inst);
         let buf = keep.alloc_zeroed(ret.size.max(8), 16)?;
+        let mut returned = None;
         if ret.primitive == Primitive::Callback && env.type_of(result)? == JsType::Function {
-            // A new transient callback, alive until the outermost Koffi call returns (CB-07).
+            // A new transient callback (CB-07).
             let p = proto(inst, ret.target().unwrap_or(crate::types::VOID))?;
             let handler = make_handler(env, inst, result, None, p)?;
             let (index, addr) = pool::register(handler.clone()).map_err(|e| error(e.to_string()))?;
-            inst.callback_transients.borrow_mut().push((index, handler));
+            returned = Some((index, handler));
             // SAFETY: buf holds at least 8 bytes.
             unsafe { convert::write_addr(buf, addr as u64, ret.size) };
-        } else {
-            convert::encode(&mut keep, result, ret, buf)?;
+        } else if let Err(e) = convert::encode(&mut keep, result, ret, buf) {
+            release_transients(keep.into_parts().1);
+            return Err(e);
         }
         // SAFETY: the frame belongs to a call of this prototype; buf holds ret.size bytes.
         unsafe { frame.store_result(&self.proto.plan.ret, buf, ret.size, self.proto.ret_ext) };
-        inst.callback_temps.borrow_mut().extend(keep.into_kept());
-        Ok(())
+        let (temps, transients) = keep.into_parts();
+        Ok(Kept { temps, transients: transients.into_iter().chain(returned).collect() })
     }
 }
 
-/// The environment's broker: a thread-safe function that runs queued calls on the JS thread.
-/// Created on first use, unref'd so that it never keeps the process alive (spec CB-11).
-fn broker(env: Env, inst: &Instance) -> JsResult<sys::napi_threadsafe_function> {
-    let current = inst.broker.get();
-    if !current.is_null() {
-        return Ok(current);
+/// What a callback's result points into: temporaries (strings, struct copies) and the transient
+/// callbacks it returned (spec CB-07).
+#[derive(Default)]
+pub struct Kept {
+    temps: Temps,
+    transients: Vec<Transient>,
+}
+
+/// Keeps what a callback's result points into as long as C may use it (JS thread). During a
+/// synchronous call it stays with the innermost call in progress, released when that call
+/// returns ([`release_kept`]); otherwise the temporaries go back to the calling thread (returned)
+/// and the transient callbacks wait in the instance, both until the next callback relayed for
+/// that thread.
+fn keep(inst: &Instance, kept: Kept, caller: ThreadId) -> Temps {
+    let call = inst.current_frame.get();
+    if !call.is_null() {
+        if !kept.temps.is_empty() {
+            inst.callback_temps.borrow_mut().push((call, kept.temps));
+        }
+        if !kept.transients.is_empty() {
+            inst.callback_transients.borrow_mut().extend(kept.transients.into_iter().map(|t| (call, t)));
+        }
+        return Vec::new();
+    }
+    let old = if kept.transients.is_empty() {
+        inst.thread_transients.borrow_mut().remove(&caller)
+    } else {
+        inst.thread_transients.borrow_mut().insert(caller, kept.transients)
+    };
+    release_transients(old.into_iter().flatten());
+    kept.temps
+}
+
+/// Releases what callbacks relayed during the synchronous call `call` kept (it returned). Calls
+/// nest, so these are the last entries.
+pub fn release_kept(inst: &Instance, call: *const CallFrame) {
+    {
+        let mut temps = inst.callback_temps.borrow_mut();
+        while temps.last().is_some_and(|(c, _)| *c == call) {
+            temps.pop();
+        }
+        // A C loop that called back many times must not leave its high-water mark behind.
+        if temps.is_empty() && temps.capacity() > 64 {
+            *temps = Vec::new();
+        }
+    }
+    let mut released = Vec::new();
+    {
+        let mut list = inst.callback_transients.borrow_mut();
+        while list.last().is_some_and(|(c, _)| *c == call) {
+            released.extend(list.pop().map(|(_, t)| t));
+        }
+    }
+    // Released with no borrow held: retiring may run JS finalizers.
+    release_transients(released);
+}
+
+/// Makes the environment's broker if it has none: a thread-safe function that runs queued calls
+/// on the JS thread, kept in the lifeline. Created on first use, unref'd so that it never keeps
+/// the process alive (spec CB-11).
+fn ensure_broker(env: Env, inst: &Instance) -> JsResult<()> {
+    if inst.link.has_broker() {
+        return Ok(());
     }
     let name = env.string("koffi-rs callback")?;
     let mut tsfn = std::ptr::null_mut();
-    super::napi::call!(
-        env,
-        napi_create_threadsafe_function(
+    let tag = Box::into_raw(inst.link.tag());
+    // SAFETY: JS thread, valid env; `tag` goes to `broker_finalized` when Node finalizes it.
+    let status = unsafe {
+        sys::napi_create_threadsafe_function(
             env.0,
             std::ptr::null_mut(),
             std::ptr::null_mut(),
             name,
             0,
             1,
-            std::ptr::null_mut(),
-            None,
+            tag as *mut c_void,
+            Some(broker_finalized),
             std::ptr::null_mut(),
             Some(broker_call),
-            &mut tsfn
+            &mut tsfn,
         )
-    );
+    };
+    if status != sys::Status::napi_ok {
+        // SAFETY: not handed over.
+        drop(unsafe { Box::from_raw(tag) });
+        return Err(env.failure(status));
+    }
     super::napi::call!(env, napi_unref_threadsafe_function(env.0, tsfn));
-    inst.broker.set(tsfn);
-    Ok(tsfn)
+    inst.link.set_broker(tag, tsfn);
+    Ok(())
 }
 
-/// Releases the broker (at `koffi.reset()` and environment teardown); queued calls are answered
-/// with zeros.
-pub fn release_broker(inst: &Instance) {
-    let tsfn = inst.broker.replace(std::ptr::null_mut());
-    if !tsfn.is_null() {
-        // SAFETY: a thread-safe function we created and still hold.
-        unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::abort) };
+/// `koffi.reset()`: releases the broker (spec RESET-01, CB-11), so that test runners see no
+/// handle left. Callbacks are not touched by a reset, so while any can still be called (a
+/// registered one, or one of an async call in flight), a new broker takes over at once.
+pub fn reset_broker(env: Env, inst: &Instance) -> JsResult<()> {
+    inst.link.release_broker();
+    if !inst.registered.borrow().is_empty() || inst.async_running.get() > 0 || !inst.current_frame.get().is_null() {
+        ensure_broker(env, inst)?;
     }
+    Ok(())
 }
 
 fn make_handler(
@@ -546,14 +670,14 @@ fn make_handler(
     this: Option<Value>,
     proto: Arc<Proto>,
 ) -> JsResult<Arc<JsHandler>> {
+    ensure_broker(env, inst)?;
     Ok(Arc::new(JsHandler {
         env: env.0,
         inst,
         func: env.reference(func)?,
         this: this.map(|t| env.reference(t)).transpose()?,
         proto,
-        js_pthread: inst.js_pthread,
-        broker: broker(env, inst)?,
+        link: inst.link.clone(),
         alive: AtomicBool::new(true),
     }))
 }
@@ -598,6 +722,7 @@ pub fn transient(ctx: &mut Ctx<'_>, func: Value, proto_id: TypeId) -> JsResult<u
 }
 
 /// Frees the transient callbacks of a call; later calls to them are reported (spec CB-02).
+/// JS thread, while the environment lives.
 pub fn release_transients(list: impl IntoIterator<Item = (u32, Arc<JsHandler>)>) {
     for (index, handler) in list {
         handler.retire();
@@ -654,9 +779,26 @@ pub fn unregister(env: Env, args: &Args) -> JsResult<Value> {
     }
 }
 
-/// Retires every callback of an environment being torn down.
+/// Retires every callback of an environment being torn down, after its lifeline ended (so no
+/// handler touches it any more). Their references die with the environment; their slots go
+/// back to the pool, answering zeros until reused. Transient callbacks of async calls still in
+/// flight are released by the pool thread that finishes the call (`asynccall`).
 pub fn retire_all(inst: &Instance) {
-    for (index, handler) in inst.registered.borrow_mut().drain() {
+    debug_assert!(!inst.link.is_alive());
+    let registered = inst.registered.borrow_mut().drain().collect::<Vec<_>>();
+    let returned = inst.callback_transients.borrow_mut().drain(..).map(|(_, t)| t).collect::<Vec<_>>();
+    let by_thread = inst.thread_transients.borrow_mut().drain().flat_map(|(_, list)| list).collect::<Vec<_>>();
+    for (index, handler) in registered.into_iter().chain(returned).chain(by_thread) {
+        handler.alive.store(false, Ordering::Release);
+        pool::release(index, None);
+    }
+    inst.callback_temps.borrow_mut().clear();
+}
+
+/// Releases the transient callbacks of an async call that can no longer complete because its
+/// environment is gone (any thread): nothing of the environment is touched.
+pub fn abandon_transients(list: impl IntoIterator<Item = (u32, Arc<JsHandler>)>) {
+    for (index, handler) in list {
         handler.alive.store(false, Ordering::Release);
         pool::release(index, None);
     }

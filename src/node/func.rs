@@ -115,13 +115,24 @@ impl Callable {
         })
     }
 
+    /// An Error if the function's library was unloaded (spec LIB-10: koffi-rs throws where
+    /// upstream crashes).
+    #[inline]
+    pub fn ensure_loaded(&self) -> JsResult<()> {
+        match &self.lib {
+            Some(lib) if !lib.is_loaded() => Err(self.unloaded()),
+            _ => Ok(()),
+        }
+    }
+
+    #[cold]
+    fn unloaded(&self) -> JsError {
+        error(format!("Cannot call '{}': its library was unloaded", self.name))
+    }
+
     /// Calls the function with JS arguments.
     pub fn call(&self, env: Env, inst: &Instance, args: &[Value]) -> JsResult<Value> {
-        if let Some(lib) = &self.lib {
-            if !lib.is_loaded() {
-                return Err(error(format!("Cannot call '{}': its library was unloaded", self.name)));
-            }
-        }
+        self.ensure_loaded()?;
         let n = self.params.len();
         match &self.plan {
             Some(plan) => {
@@ -208,15 +219,6 @@ fn execute(
     result
 }
 
-/// After the outermost C call during which callbacks ran: release what they left behind.
-#[cold]
-fn end_of_relays(inst: &Instance) {
-    inst.callback_temps.borrow_mut().clear();
-    // Taken out first, so that no borrow of the list is held while the handlers are released.
-    let transients = std::mem::take(&mut *inst.callback_transients.borrow_mut());
-    super::callback::release_transients(transients);
-}
-
 /// Runs C with `frame`, recording it as the current call so that callbacks can find the
 /// thread's stack, and rethrows an exception a callback left pending (spec CB-08). Returns the
 /// errno C left (read through `errno`, the thread's errno slot).
@@ -243,9 +245,15 @@ fn after_relays(env: Env, inst: &Instance, frame: &CallFrame, outermost: bool) -
     // The handle scopes callbacks shared during this call close before anything else is
     // made: the result must not live in one of them.
     super::callback::close_relay_scopes(env, inst, frame as *const CallFrame);
+    // What callbacks relayed during this call returned lived as long as C needed it: until now.
+    super::callback::release_kept(inst, frame as *const CallFrame);
     if outermost {
         inst.relayed.set(false);
-        end_of_relays(inst);
+        // Libraries unloaded by callbacks: no C code of theirs runs on this thread any more.
+        let unloads = std::mem::take(&mut *inst.deferred_unloads.borrow_mut());
+        for lib in unloads {
+            lib.close_if_idle();
+        }
     }
     let pending = inst.pending_exception.borrow_mut().take();
     if let Some(r) = pending {
@@ -344,6 +352,8 @@ pub(super) fn prepare(
     for (i, ((p, loc), &v)) in params.iter().zip(&plan.args).zip(args).enumerate() {
         push_arg(ctx, frame, p, loc, v).map_err(|e| in_argument(e, i, &c.name))?;
     }
+    // Converting the arguments may have run JS (getters), which may have unloaded the library.
+    c.ensure_loaded()?;
     Ok(sret)
 }
 

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use napi::sys::{self, napi_env, napi_ref};
 
-use super::callback::{JsHandler, Proto};
+use super::callback::{JsHandler, Proto, Temps, Transient};
+use super::lifeline::Lifeline;
 use super::napi::{error, Env, JsResult, Value};
-use crate::call::CallMemory;
+use crate::call::{CallFrame, CallMemory};
 use crate::types::{DataModel, Registry, TypeId, TypeInfo};
 
 /// The seven settings of `koffi.config()` (spec §13).
@@ -76,16 +77,12 @@ pub struct Instance {
     pub builtin_count: u32,
     /// `char`, `char16_t` and `char32_t`: the pointee tags of the string kinds, by width / 2.
     pub chars: [TypeId; 3],
-    /// The JS thread of this environment.
-    pub js_thread: std::thread::ThreadId,
-    /// The same thread as `pthread_self()` reports it.
-    pub js_pthread: libc::pthread_t,
+    /// What the environment's callbacks share with it, and what outlives it (see `lifeline`).
+    pub link: Arc<Lifeline>,
     /// The JS thread's `errno` slot (looked up once: every synchronous call saves it).
     pub errno: *mut i32,
     /// Relay descriptions of prototypes used by callbacks.
     pub protos: RefCell<HashMap<TypeId, Arc<Proto>>>,
-    /// The broker for calls from other threads (NULL until first needed).
-    pub broker: Cell<napi::sys::napi_threadsafe_function>,
     /// Registered callbacks by trampoline slot.
     pub registered: RefCell<HashMap<u32, Arc<JsHandler>>>,
     /// An exception thrown by a callback, to rethrow when C returns (spec CB-08).
@@ -93,16 +90,24 @@ pub struct Instance {
     /// The frame of the innermost synchronous call in progress (NULL outside calls): a callback
     /// reached during it runs JS just below that call's thunk, on the thread's own stack.
     pub current_frame: Cell<*const crate::call::CallFrame>,
-    /// Set by a callback relayed during a call: the outermost call then releases what callbacks
-    /// left behind (result temporaries, returned transient callbacks).
+    /// Set by a callback relayed during a call: calls returning then release what callbacks
+    /// left behind for them (result temporaries, returned transient callbacks).
     pub relayed: Cell<bool>,
-    /// Temporaries of callback results, kept until the outermost call returns.
-    pub callback_temps: RefCell<Vec<Box<[u64]>>>,
-    /// Transient callbacks returned by callbacks, released when the outermost call returns.
-    pub callback_transients: RefCell<Vec<(u32, Arc<JsHandler>)>>,
+    /// Temporaries of callback results relayed during synchronous calls, with the call (its
+    /// frame) they were relayed in: released when that call returns. Innermost last.
+    pub callback_temps: RefCell<Vec<(*const CallFrame, Temps)>>,
+    /// Transient callbacks returned by callbacks during synchronous calls, likewise.
+    pub callback_transients: RefCell<Vec<(*const CallFrame, Transient)>>,
+    /// Transient callbacks returned by callbacks relayed outside calls (from other threads or
+    /// the event loop), by calling thread: released at that thread's next such callback.
+    pub thread_transients: RefCell<HashMap<std::thread::ThreadId, Vec<Transient>>>,
     /// Handle scopes that callbacks relayed during synchronous calls share (see
     /// `callback::relay_scope`), innermost last.
     pub relay_scopes: RefCell<Vec<super::callback::RelayScope>>,
+    /// The environment's poll handles (see `poll`), NULL until the first one.
+    pub polls: Cell<*const super::poll::Polls>,
+    /// Libraries unloaded from inside a synchronous call, closed when the outermost call returns.
+    pub deferred_unloads: RefCell<Vec<Arc<super::library::LibHandle>>>,
     /// Idle resident block sets for async calls (spec CFG-05). Boxed: a call in flight points at
     /// its block set while owning it, so it must not move.
     #[allow(clippy::vec_box, reason = "the CallMemory's address must stay put while a call uses it")]
@@ -117,19 +122,11 @@ pub struct Instance {
     pub result_slot: Cell<usize>,
 }
 
-/// Addresses of the instances alive in this process: tombstones check it before touching one.
-static LIVE: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
-
-/// Whether `inst` is an instance that has not been torn down.
-pub fn is_live(inst: *const Instance) -> bool {
-    LIVE.lock().map(|l| l.contains(&(inst as usize))).unwrap_or(false)
-}
-
 impl Drop for Instance {
+    /// The environment's teardown (worker end, Node's exit): first nothing C calls may reach it
+    /// any more, then what it owned goes.
     fn drop(&mut self) {
-        if let Ok(mut live) = LIVE.lock() {
-            live.retain(|a| *a != self as *const Instance as usize);
-        }
+        self.link.end();
         // C may still hold pointers to this environment's trampolines: make them inert.
         super::callback::retire_all(self);
     }
@@ -144,20 +141,20 @@ impl Instance {
         let chars = [char_id("char"), char_id("char16_t"), char_id("char32_t")];
         Instance {
             chars,
-            js_thread: std::thread::current().id(),
-            // SAFETY: pthread_self has no preconditions.
-            js_pthread: unsafe { libc::pthread_self() },
+            link: Lifeline::new(),
             errno: super::func::errno_slot(),
             member_keys: Default::default(),
             protos: RefCell::new(HashMap::new()),
-            broker: Cell::new(std::ptr::null_mut()),
             registered: RefCell::new(HashMap::new()),
             pending_exception: RefCell::new(None),
             current_frame: Cell::new(std::ptr::null()),
             relayed: Cell::new(false),
             callback_temps: RefCell::new(Vec::new()),
             callback_transients: RefCell::new(Vec::new()),
+            thread_transients: RefCell::new(HashMap::new()),
             relay_scopes: RefCell::new(Vec::new()),
+            polls: Cell::new(std::ptr::null()),
+            deferred_unloads: RefCell::new(Vec::new()),
             async_pool: RefCell::new(Vec::new()),
             async_running: Cell::new(0),
             async_done: RefCell::new(None),
@@ -205,9 +202,6 @@ impl Instance {
             // SAFETY: not handed over, still ours.
             drop(unsafe { Box::from_raw(inst) });
             return Err(error("Failed to set instance data"));
-        }
-        if let Ok(mut live) = LIVE.lock() {
-            live.push(inst as usize);
         }
         // SAFETY: just installed; lives until teardown.
         Ok(unsafe { &*inst })

@@ -2,7 +2,7 @@
 //! convention forms, `symbol` and `unload` (spec §2, §3).
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::sync::Mutex;
 
@@ -17,25 +17,52 @@ use super::{entry, Args};
 use crate::types::{parse_prototype, Convention, FuncSig, Param};
 
 /// A loaded shared library (or the process image), shared by the library object and every
-/// function declared from it, so that it stays mapped while any of them is reachable (LIB-09).
+/// function declared from it.
+///
+/// The library is unmapped only by `lib.unload()` (spec LIB-10), and only once no call into it
+/// is in flight; garbage collection and environment teardown never unmap it (issue 9). C code
+/// may have left pointers into it where nothing of ours can see them: libuv handles on Node's
+/// loop, `atexit` handlers, threads. Unmapping under them crashes the process later, far from
+/// the cause, so a library nobody unloads stays mapped until the process ends.
 pub struct LibHandle {
     lib: Mutex<Option<libloading::os::unix::Library>>,
+    /// False once `unload()` was called: no new call may start.
     loaded: AtomicBool,
     is_self: bool,
+    /// Asynchronous calls into the library not yet completed: the last one to complete after
+    /// `unload()` closes it.
+    in_flight: AtomicUsize,
 }
 
 impl LibHandle {
-    /// Whether the library is still mapped (`unload()` not called).
+    /// Whether the library may still be called (`unload()` not called).
     #[inline]
     pub fn is_loaded(&self) -> bool {
         self.loaded.load(Ordering::Relaxed)
     }
 
     fn new(lib: libloading::os::unix::Library, is_self: bool) -> LibHandle {
-        LibHandle { lib: Mutex::new(Some(lib)), loaded: AtomicBool::new(true), is_self }
+        LibHandle { lib: Mutex::new(Some(lib)), loaded: AtomicBool::new(true), is_self, in_flight: AtomicUsize::new(0) }
+    }
+
+    /// Closes the library if `unload()` was called and no asynchronous call into it is in
+    /// flight. Synchronous calls are the caller's concern (see `unload`).
+    pub fn close_if_idle(&self) {
+        if !self.is_loaded() && self.in_flight.load(Ordering::Acquire) == 0 {
+            self.close();
+        }
+    }
+
+    /// `dlclose` (twice is harmless).
+    fn close(&self) {
+        let lib = self.lib.lock().ok().and_then(|mut lib| lib.take());
+        drop(lib);
     }
 
     fn symbol(&self, name: &str) -> Option<*const c_void> {
+        if !self.is_loaded() {
+            return None;
+        }
         let lib = self.lib.lock().ok()?;
         let lib = lib.as_ref()?;
         let mut cname = name.as_bytes().to_vec();
@@ -43,6 +70,42 @@ impl LibHandle {
         // SAFETY: we only read the symbol's address; nothing is called here.
         let sym = unsafe { lib.get::<*const c_void>(&cname) }.ok()?;
         Some(sym.into_raw() as *const c_void)
+    }
+}
+
+/// An asynchronous call into a library, from before its arguments are converted until it is
+/// completed or abandoned: while one exists, `unload()` leaves the library mapped, and the last
+/// one to go after `unload()` closes it.
+pub struct InFlight(Option<Arc<LibHandle>>);
+
+impl InFlight {
+    /// Counts a call into `lib` (JS thread, after checking that it is loaded).
+    pub fn new(lib: Option<&Arc<LibHandle>>) -> InFlight {
+        if let Some(lib) = lib {
+            lib.in_flight.fetch_add(1, Ordering::AcqRel);
+        }
+        InFlight(lib.cloned())
+    }
+}
+
+impl Drop for InFlight {
+    /// The call is over (any thread).
+    fn drop(&mut self) {
+        if let Some(lib) = &self.0 {
+            if lib.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 && !lib.is_loaded() {
+                lib.close();
+            }
+        }
+    }
+}
+
+impl Drop for LibHandle {
+    /// The last reference went (garbage collection, teardown) without `unload()`: the library
+    /// stays mapped (see [`LibHandle`]).
+    fn drop(&mut self) {
+        if let Some(lib) = self.lib.get_mut().ok().and_then(|lib| lib.take()) {
+            std::mem::forget(lib);
+        }
     }
 }
 
@@ -149,15 +212,19 @@ unsafe extern "C" fn lib_unload(env: sys::napi_env, info: sys::napi_callback_inf
     unsafe {
         entry(env, info, |env, args| {
             let handle = handle_of(args);
-            // Dropping the libloading handle calls dlclose (spec LIB-10); twice is harmless, and
-            // it is a no-op for the process image.
+            // Spec LIB-10: twice is harmless, and it is a no-op for the process image.
             if handle.is_self {
                 return env.undefined();
             }
-            if let Ok(mut lib) = handle.lib.lock() {
-                lib.take();
-            }
             handle.loaded.store(false, Ordering::Relaxed);
+            let inst = Instance::of(env)?;
+            if inst.current_frame.get().is_null() {
+                handle.close_if_idle();
+            } else {
+                // Called from a callback: the C code that called it, perhaps this library's,
+                // is still running. Closed when the outermost call returns.
+                inst.deferred_unloads.borrow_mut().push(handle.clone());
+            }
             env.undefined()
         })
     }

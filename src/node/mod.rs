@@ -14,6 +14,7 @@ mod func;
 mod handles;
 mod instance;
 mod library;
+mod lifeline;
 mod memory;
 mod napi;
 mod poll;
@@ -200,6 +201,9 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
     env.set(implementation, "version", env.string(env!("CARGO_PKG_VERSION"))?)?;
     let probes = exports! {
         "heapAllocations" => |env, _args| env.double(alloc_count::allocations() as f64),
+        "heapBytes" => |env, _args| env.double(alloc_count::live_bytes() as f64),
+        // Callback handlers replaced in their slot and not yet freed (src/callback/pool.rs).
+        "retiredCallbacks" => |env, _args| env.double(crate::callback::retired() as f64),
         // Whether the lean path reads V8's tagged values itself (src/node/tagged.rs).
         "taggedValues" => |env, _args| env.boolean(Instance::of(env)?.tagged.get().is_some()),
     };

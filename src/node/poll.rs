@@ -4,7 +4,13 @@
 //! The JS class lives in lib/api.js; it drives these natives: `_pollOpen(fd, owner)` →
 //! handle value, `_pollStart(handle, events, callback)`, `_pollStop`, `_pollClose`, `_pollRef`.
 //! libuv is Node's own (its symbols resolve inside the node binary, like Node-API's).
+//!
+//! Handles left open belong to their environment (issue 9): an async cleanup hook closes them
+//! when the environment ends (a worker exiting or terminated, Node's exit), and Node keeps
+//! running the loop until the last close callback has run, as libuv requires before the loop
+//! is closed.
 
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_int, c_void, CStr};
 
 use napi::sys;
@@ -30,9 +36,77 @@ extern "C" {
     fn uv_strerror(err: c_int) -> *const c_char;
 }
 
+/// The poll handles of one environment that are not freed yet (open or closing), and whether
+/// the environment is ending. Made with the first handle; freed by the cleanup hook once the
+/// last handle is closed.
+pub struct Polls {
+    live: RefCell<Vec<*mut Poll>>,
+    ending: Cell<bool>,
+    hook: Cell<sys::napi_async_cleanup_hook_handle>,
+}
+
+/// The environment's [`Polls`], made and hooked to its teardown on first use.
+fn polls(env: Env, inst: &Instance) -> JsResult<*const Polls> {
+    let current = inst.polls.get();
+    if !current.is_null() {
+        return Ok(current);
+    }
+    let set = Box::into_raw(Box::new(Polls {
+        live: RefCell::new(Vec::new()),
+        ending: Cell::new(false),
+        hook: Cell::new(std::ptr::null_mut()),
+    }));
+    // SAFETY: valid env; `set` stays alive until the hook has finished with it.
+    let status =
+        unsafe { sys::napi_add_async_cleanup_hook(env.0, Some(close_all), set as *mut c_void, std::ptr::null_mut()) };
+    if status != sys::Status::napi_ok {
+        // SAFETY: not handed over.
+        drop(unsafe { Box::from_raw(set) });
+        return Err(env.failure(status));
+    }
+    inst.polls.set(set);
+    Ok(set)
+}
+
+/// The environment ends: closes every handle still open, and lets Node go on once the last one
+/// is closed (JS thread, no JS may run).
+unsafe extern "C" fn close_all(hook: sys::napi_async_cleanup_hook_handle, arg: *mut c_void) {
+    // SAFETY: the Polls given with the hook, alive until `finished`.
+    let set = unsafe { &*(arg as *const Polls) };
+    set.ending.set(true);
+    set.hook.set(hook);
+    let live = set.live.borrow().clone();
+    for p in live {
+        // SAFETY: a live Poll (freed only by its close callback).
+        let poll = unsafe { &mut *p };
+        if !poll.closed {
+            poll.closed = true;
+            // SAFETY: an initialised handle, closed once; `on_close` frees it.
+            unsafe { uv_close(handle_ptr(poll), on_close) };
+        }
+    }
+    if set.live.borrow().is_empty() {
+        // SAFETY: as above.
+        unsafe { finished(arg as *mut Polls) };
+    }
+}
+
+/// The last handle of an ending environment is closed: Node may go on.
+///
+/// # Safety
+/// `set` is the environment's Polls, ending, with no live handle; not used afterwards.
+unsafe fn finished(set: *mut Polls) {
+    // SAFETY: forwarded from the caller.
+    let set = unsafe { Box::from_raw(set) };
+    // SAFETY: the handle Node gave the hook.
+    unsafe { sys::napi_remove_async_cleanup_hook(set.hook.get()) };
+}
+
 /// What a poll handle's `data` field points to.
 struct Poll {
     env: sys::napi_env,
+    /// The environment's set of handles.
+    set: *const Polls,
     /// The libuv handle (its first field, `data`, points back here).
     handle: Vec<u64>,
     owner: sys::napi_ref,
@@ -65,7 +139,8 @@ fn uv_error(rc: c_int) -> String {
 
 /// `_pollOpen(fd, owner)`: initialises a poll handle for `fd` (spec NODE-03).
 pub fn open(env: Env, args: &Args) -> JsResult<Value> {
-    Instance::of(env)?;
+    let inst = Instance::of(env)?;
+    let set = polls(env, inst)?;
     let fd = args.at(0);
     if env.type_of(fd)? != JsType::Number {
         return Err(type_error(format!("Unexpected {} value for descriptor, expected number", env.type_name(fd))));
@@ -81,6 +156,7 @@ pub fn open(env: Env, args: &Args) -> JsResult<Value> {
     let size = unsafe { uv_handle_size(UV_POLL) };
     let mut poll = Box::new(Poll {
         env: env.0,
+        set,
         handle: vec![0u64; size.div_ceil(8)],
         owner: env.reference(owner)?,
         callback: None,
@@ -101,6 +177,8 @@ pub fn open(env: Env, args: &Args) -> JsResult<Value> {
     let raw = Box::into_raw(poll);
     // SAFETY: uv_handle_t starts with `void *data`.
     unsafe { *(handle as *mut *mut Poll) = raw };
+    // SAFETY: the environment's set, alive while it has live handles.
+    unsafe { (*set).live.borrow_mut().push(raw) };
     env.external(raw as *mut c_void)
 }
 
@@ -164,7 +242,20 @@ pub fn close(env: Env, args: &Args) -> JsResult<Value> {
 
 unsafe extern "C" fn on_close(handle: *mut c_void) {
     // SAFETY: `data` is the Box leaked by `open`; libuv calls this once, on the JS thread.
-    let poll = unsafe { Box::from_raw(*(handle as *mut *mut Poll)) };
+    let raw = unsafe { *(handle as *mut *mut Poll) };
+    // SAFETY: as above.
+    let poll = unsafe { Box::from_raw(raw) };
+    // SAFETY: the set outlives its live handles.
+    let set = unsafe { &*poll.set };
+    set.live.borrow_mut().retain(|p| *p != raw);
+    if set.ending.get() {
+        // The environment is ending: its references and contexts go with it.
+        if set.live.borrow().is_empty() {
+            // SAFETY: ending, and this was the last live handle.
+            unsafe { finished(poll.set as *mut Polls) };
+        }
+        return;
+    }
     // SAFETY: JS thread; references and context we created.
     unsafe {
         if let Some(cb) = poll.callback {

@@ -129,7 +129,7 @@ pub fn reset(env: Env, _args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     inst.reg.borrow_mut().reset();
     inst.protos.borrow_mut().clear();
-    super::callback::release_broker(inst);
+    super::callback::reset_broker(env, inst)?;
     for (_, r) in inst.introspected.borrow_mut().drain() {
         // SAFETY: valid env and a reference we created.
         unsafe { ::napi::sys::napi_delete_reference(env.0, r) };

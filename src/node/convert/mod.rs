@@ -96,6 +96,11 @@ impl<'a> Ctx<'a> {
         self.kept
     }
 
+    /// Temporaries and transient callbacks made by a persistent context.
+    pub fn into_parts(self) -> (super::callback::Temps, SmallVec<[super::callback::Transient; 2]>) {
+        (self.kept, self.transients)
+    }
+
     /// Temporary memory for the duration of the job (not zeroed).
     #[inline]
     pub fn alloc(&mut self, size: usize, align: usize) -> JsResult<*mut u8> {
