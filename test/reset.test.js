@@ -3,7 +3,9 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { koffi, testLibPath } = require('./helpers.js');
+const { koffi, upstream, testLibPath } = require('./helpers.js');
+
+const stale = upstream && 'upstream frees the types of functions declared before reset() (aborts or misreads)';
 
 test('RESET-01 · reset() forgets user types and keeps built-ins, libraries and functions', () => {
     const lib = koffi.load(testLibPath);
@@ -39,7 +41,7 @@ test('RESET-01 · reset() forgets user types and keeps built-ins, libraries and 
     assert.equal(koffi.introspect(koffi.proto('int RsProto(int)')).name, 'RsProto');
 });
 
-test('RESET-01 · functions declared before reset() keep their user-defined types', () => {
+test('RESET-01 · functions declared before reset() keep their user-defined types', { skip: stale }, () => {
     const lib = koffi.load(testLibPath);
     koffi.struct('RsPair', { a: 'int', b: 'int' });
     const Cb = koffi.proto('int RsCb(int)');
@@ -65,7 +67,7 @@ test('RESET-01 · functions declared before reset() keep their user-defined type
     koffi.unregister(cb);
 });
 
-test('RESET-01 · type values made before reset() keep their meaning', () => {
+test('RESET-01 · type values made before reset() keep their meaning', { skip: stale }, () => {
     const U = koffi.union('RsNum', { i: 'int64_t', d: 'double' });
     const v = koffi.decode(new BigInt64Array([42n]), U);
     koffi.reset();

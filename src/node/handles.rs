@@ -88,27 +88,28 @@ pub fn exact_pointer_address(env: Env, _inst: &Instance, v: Value, pointee: Type
     Ok(Some(env.external_data(v)? as usize as u64))
 }
 
-/// For error messages: the name of the type a pointer value is tagged with, found by trying
-/// `void` and every prototype (spec §14 names the tag). Slow, and only used on error paths.
-pub fn pointer_tag_name(env: Env, inst: &Instance, v: Value) -> JsResult<Option<String>> {
-    if env.has_tag(v, &pointer_tag(VOID))? {
-        return Ok(Some("void *".into()));
+/// For error messages: how upstream names the External `v` (spec §14, J2C-06): `Type` for a
+/// type value, the pointer type a pointer value is tagged with (`int *`; the prototype's own
+/// name for a function pointer, as upstream), else `External`. Tags can only be tested, not
+/// read, so every type is tried: slow, and only used on error paths.
+pub fn external_name(env: Env, inst: &Instance, v: Value) -> JsResult<String> {
+    if env.has_tag(v, &TYPE_TAG)? {
+        return Ok("Type".into());
     }
     let candidates: Vec<(TypeId, String)> = {
         let reg = inst.reg.borrow();
         (0..u32::MAX)
             .map(TypeId)
             .map_while(|id| reg.try_get(id).map(|t| (id, t)))
-            .filter(|(_, t)| t.proto().is_some())
-            .map(|(id, t)| (id, t.name.clone()))
+            .map(|(id, t)| (id, if t.proto().is_some() { t.name.clone() } else { crate::types::pointer_name(&t.name) }))
             .collect()
     };
     for (id, name) in candidates {
         if env.has_tag(v, &pointer_tag(id))? {
-            return Ok(Some(name));
+            return Ok(name);
         }
     }
-    Ok(None)
+    Ok("External".into())
 }
 
 /// `koffi.as(value, type)`: a marker object holding both (spec J2C-12).

@@ -496,7 +496,10 @@ pub fn introspect_id(env: Env, inst: &Instance, id: TypeId) -> JsResult<Value> {
             env.set(obj, "hint", env.string(hint.name())?)?;
             env.set(obj, "ref", type_value(env, inst, *elem, Direction::In)?)?;
         }
-        Detail::Pointer { to, .. } => env.set(obj, "ref", type_value(env, inst, *to, Direction::In)?)?,
+        // Upstream describes a function pointer like the prototype itself: no `ref` (TS-11).
+        Detail::Pointer { to, .. } if info.primitive != Primitive::Callback => {
+            env.set(obj, "ref", type_value(env, inst, *to, Direction::In)?)?
+        }
         Detail::Record { members } | Detail::Union { members } => {
             let list = env.object()?;
             for m in members.iter().filter(|m| m.exposed()) {

@@ -21,7 +21,7 @@ pub use error::{ErrorClass, TypeError};
 pub use layout::{layout_record, layout_union, MemberLayout, RecordLayout};
 pub use parser::{parse_prototype, parse_type, ProtoDecl};
 pub use primitive::{DataModel, Primitive};
-pub use registry::{Checkpoint, MemberSpec, Registry, VOID};
+pub use registry::{pointer_name, Checkpoint, MemberSpec, Registry, VOID};
 
 /// Index of a type in its [`Registry`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -643,7 +643,8 @@ impl Registry {
 }
 
 /// `'<ref> *'`, or `'<ref>*'` when `<ref>` already ends in `*` (spec TS-08).
-fn pointer_name(target: &str) -> String {
+/// The name of a pointer to the type named `target` (spec TS-08): `'int *'`, `'int **'`.
+pub fn pointer_name(target: &str) -> String {
     if target.ends_with('*') {
         format!("{target}*")
     } else {
