@@ -279,7 +279,11 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
 }
 
 /// Finalizer of a view of a JS buffer: lets the buffer go.
-unsafe extern "C" fn release_reference(env: napi::sys::napi_env, _data: *mut std::ffi::c_void, hint: *mut std::ffi::c_void) {
+unsafe extern "C" fn release_reference(
+    env: napi::sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
     // SAFETY: `hint` is the reference `view` made for this ArrayBuffer, deleted only here.
     unsafe { napi::sys::napi_delete_reference(env, hint as napi::sys::napi_ref) };
 }
@@ -303,8 +307,9 @@ pub fn alloc(env: Env, args: &Args) -> JsResult<Value> {
     if info.size == 0 {
         return Err(type_error(format!("Cannot allocate memory for zero-sized type {}", info.name)));
     }
-    if count > (i32::MAX as usize / info.size) as f64 {
-        return Err(error("Cannot allocate more than 2147483647 bytes"));
+    let max = i32::MAX as usize / info.size;
+    if count > max as f64 {
+        return Err(error(format!("Cannot allocate more than {max} objects of type {}", info.name)));
     }
     // SAFETY: calloc with a bounded size.
     let ptr = unsafe { libc::calloc(count as usize, info.size) };

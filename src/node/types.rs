@@ -387,9 +387,7 @@ pub fn disposable(env: Env, args: &Args) -> JsResult<Value> {
                 Disposer::Js((list.len() - 1) as u32)
             }
             JsType::Null | JsType::Undefined => Disposer::Free,
-            _ => {
-                return Err(type_error(format!("Unexpected {} value for dispose, expected function", env.type_name(f))))
-            }
+            _ => return Err(type_error(format!("Unexpected {} value for func, expected function", env.type_name(f)))),
         },
     };
     let id = inst.reg.borrow_mut().disposable(name.as_deref(), base, disposer)?;
