@@ -87,7 +87,9 @@ function build(native) {
     // check Node's callback layout once for a quicker path (see src/node/fastpath.rs).
     const isNode = process.release?.name === 'node' && !process.versions.bun && !process.versions.deno;
     // String literals are internalized strings: the native side checks how V8 lays them out.
-    const literals = ['koffi-rs', '12345', 'a literal longer than sixteen bytes'];
+    // V8 keeps one internalized string per text, made by whoever came first (Node 18 makes
+    // 'koffi-rs', the package name, a two-byte string): texts nobody else is likely to use.
+    const literals = ['koffi-rs probe', '12345 probe', 'a koffi-rs literal longer than sixteen bytes'];
     native._setup({ unionState, makeUnion, decorate, isNode, literals });
 
     const deprecated = (fn, message, code) => util.deprecate(fn, message, code);

@@ -116,8 +116,20 @@ test('J2C-05 · values that do not fit a typed pointer', () => {
 
 test('J2C-06 · pointer tag mismatch', () => {
     const p = fn('int *kt_static_int_ptr(void)')();
-    assert.throws(() => fn('double kt_read_double(const double *p)')(p), { name: 'TypeError', message: /Unexpected .+ value, expected double \*/ });
-    assert.throws(() => fn('int kt_ii_ptr_diff(const ErrII *s)')(p), { name: 'TypeError', message: /expected ErrII \*/ });
+    // Upstream names the first type it knows that refers to the pointee (here 'int[4]').
+    const tag = upstream ? '.+' : 'int \\*';
+    assert.throws(() => fn('double kt_read_double(const double *p)')(p), { name: 'TypeError', message: new RegExp(`Unexpected ${tag} value, expected double \\*`) });
+    assert.throws(() => fn('int kt_ii_ptr_diff(const ErrII *s)')(p), { name: 'TypeError', message: new RegExp(`Unexpected ${tag} value, expected ErrII \\*`) });
+    // The message names the tag as upstream does: a function pointer by its prototype, a
+    // type value as Type.
+    const Cb = koffi.proto('int ErrTagCb(int)');
+    const cb = koffi.register((x) => x, koffi.pointer(Cb));
+    try {
+        assert.throws(() => fn('double kt_read_double(const double *p)')(cb), { name: 'TypeError', message: /Unexpected ErrTagCb value, expected double \*/ });
+    } finally {
+        koffi.unregister(cb);
+    }
+    assert.throws(() => fn('double kt_read_double(const double *p)')(koffi.types.int), { name: 'TypeError', message: /Unexpected Type value, expected double \*/ });
 });
 
 test('J2C-07 · ambiguous and opaque pointees', () => {

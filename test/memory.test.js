@@ -282,6 +282,26 @@ test('MEM-11 · address()', () => {
     assert.equal(koffi.address(buf.subarray(3)), koffi.address(buf) + 3n);
     assert.throws(() => koffi.address({}), { name: 'TypeError', message: /Unexpected Object value for ptr, expected external pointer/ });
     assert.throws(() => koffi.address(5), { name: 'TypeError', message: /expected external pointer/ });
+    assert.throws(() => koffi.address(), { name: 'TypeError', message: /Expected 1 argument, got 0/ });
+    assert.throws(() => koffi.free(), { name: 'TypeError', message: /Expected 1 argument, got 0/ });
+});
+
+test('MEM-12 · view() of a TypedArray or ArrayBuffer aliases its bytes', () => {
+    const ab = new ArrayBuffer(16);
+    new Uint8Array(ab).set([1, 2, 3, 4, 5]);
+    assert.deepEqual([...new Uint8Array(koffi.view(ab, 4))], [1, 2, 3, 4]);
+    const v = koffi.view(new Uint8Array(ab, 1), 4);
+    assert.deepEqual([...new Uint8Array(v)], [2, 3, 4, 5]);
+    new Uint8Array(v)[0] = 42;
+    assert.equal(new Uint8Array(ab)[1], 42);
+    assert.equal(koffi.view(Buffer.alloc(4), 0).byteLength, 0);
+    assert.throws(() => koffi.view(new DataView(ab), 1), { name: 'TypeError', message: /Unexpected Buffer value for ptr/ });
+    assert.throws(() => koffi.view(), { name: 'TypeError', message: /Expected 2 arguments, got 0/ });
+});
+
+test('MEM-12 · view() of a JS buffer stays inside it', { skip: upstream && 'upstream reads past the buffer (ERR-02)' }, () => {
+    assert.throws(() => koffi.view(new Uint8Array(8), 9), { name: 'Error', message: /Expected buffer with size superior or equal to view length/ });
+    assert.equal(koffi.view(new Uint8Array(new ArrayBuffer(8), 4), 4).byteLength, 4);
 });
 
 test('MEM-12 · view() aliases native memory', () => {
@@ -321,6 +341,16 @@ test('MEM-15 · koffi.call() errors', () => {
     assert.throws(() => koffi.call(ptr, Inc), { name: 'TypeError', message: /Expected 1 arguments/ });
     assert.throws(() => koffi.call(5, Inc, 1), { name: 'TypeError', message: /Unexpected Number value for ptr, expected external pointer/ });
     assert.throws(() => koffi.call(ptr), { name: 'TypeError', message: /Expected 2 or more arguments, got 1/ });
+    // A TypedArray or ArrayBuffer is a pointer too (code written into memory): the type is
+    // then what is wrong. Upstream names the argument's JS type.
+    assert.throws(() => koffi.call(new Uint8Array(8), 'int'), { name: 'TypeError', message: /Unexpected String value for type, expected function type/ });
+    assert.throws(() => koffi.call(new ArrayBuffer(8), koffi.types.int), { name: 'TypeError', message: /Unexpected Type value for type, expected function type/ });
+    assert.throws(() => koffi.call(new DataView(new ArrayBuffer(8)), Inc), { name: 'TypeError', message: /Unexpected Buffer value for ptr/ });
+});
+
+test('MEM-15 · koffi.call() refuses NULL', { skip: upstream && 'upstream jumps to address 0' }, () => {
+    const Inc = koffi.proto('int (int x)');
+    assert.throws(() => koffi.call(null, Inc, 1), { name: 'TypeError', message: /Unexpected Null value for ptr/ });
 });
 
 test('MEM-06 · decode() of a prototype gives a callable function', () => {

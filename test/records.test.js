@@ -428,6 +428,42 @@ test('PTR-04 · a NULL counted pointer with a non-zero counter decodes to null',
     assert.deepEqual([...make(0, 1).items], []);
 });
 
+test('FLEX-04 · output structs read flexible arrays by their counter, as koffi.decode does', () => {
+    const libc = koffi.load('libc.so.6');
+    const Bag = koffi.struct('KtOutBag', { n: 'uint32_t', items: koffi.array('int', 'n', 8, 'Array') });
+    const copy = libc.func('void *memcpy(_Out_ KtOutBag *dst, const void *src, size_t n)');
+    const src = Buffer.alloc(koffi.sizeof(Bag));
+    src.writeUInt32LE(3, 0);
+    for (let i = 0; i < 8; i++) src.writeInt32LE(i + 1, 4 + 4 * i);
+    const out = {};
+    copy(out, src, src.length);
+    assert.deepEqual(out, { n: 3, items: [1, 2, 3] });
+    assert.deepEqual(out, koffi.decode(src, Bag));
+    // Elements of an output array of structs, and a counter above maxLen (truncated).
+    src.writeUInt32LE(20, 0);
+    const outs = [{}, {}];
+    copy(outs, Buffer.concat([src, src]), 2 * src.length);
+    assert.deepEqual(outs, [koffi.decode(src, Bag), koffi.decode(src, Bag)]);
+    assert.equal(outs[1].items.length, 8);
+});
+
+test('PTR-04 · output structs decode counted pointers, as koffi.decode does', () => {
+    const libc = koffi.load('libc.so.6');
+    const Counted = koffi.struct('KtOutCounted', { n: 'int', items: koffi.pointer(null, 'int', 'n') });
+    const copy = libc.func('void *memcpy(_Inout_ KtOutCounted *dst, const void *src, size_t n)');
+    const items = koffi.alloc('int', 4);
+    koffi.encode(items, 'int', [7, 8, 9, 10], 4);
+    const src = Buffer.alloc(16);
+    src.writeInt32LE(3, 0);
+    src.writeBigUInt64LE(koffi.address(items), 8);
+    const out = { n: 0, items: [] };
+    copy(out, src, 16);
+    assert.ok(out.items instanceof Int32Array);
+    assert.deepEqual([...out.items], [7, 8, 9]);
+    assert.deepEqual(out, koffi.decode(src, Counted));
+    koffi.free(items);
+});
+
 // ---------------------------------------------------------------------------
 // More arguments than registers, with structs
 // ---------------------------------------------------------------------------

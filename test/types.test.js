@@ -537,6 +537,8 @@ test('PROTO-01..03 / PTR-05 · prototypes as types', () => {
     assert.equal(ptr.primitive, 'Callback');
     assert.equal(ptr.name, 'TsCb1 *');
     assert.equal(koffi.introspect('TsCb1 *').primitive, 'Callback');
+    // TS-11: callback types carry no extra fields (no `ref`, unlike data pointers).
+    assert.deepEqual(Object.keys(ptr), ['name', 'primitive', 'size', 'alignment', 'disposable']);
 
     assert.equal(koffi.introspect(koffi.proto('TsCb2', 'int', ['int'])).name, 'TsCb2');
     assert.match(koffi.introspect(koffi.proto('int (int)')).name, /^<anonymous_\d+>$/);

@@ -2,9 +2,11 @@
 //!
 //! All three are tagged with `napi_type_tag_object`, so that a type value is never taken for a
 //! pointer and the reverse (spec TS-16). A type value is an External whose data packs the type
-//! id, a direction (for `koffi.out()` and friends) and the registry generation, so that values
-//! made before `koffi.reset()` are refused instead of misread. A pointer value is an External
-//! whose data is the address, tagged with its pointee type (spec J2C-06, C2J-04).
+//! id and a direction (for `koffi.out()` and friends); type ids are never reused, even across
+//! `koffi.reset()` (see `Registry::reset`), so a value made before a reset keeps meaning the
+//! type it was made for (spec RESET-01 leaves that undefined; upstream reads freed memory).
+//! A pointer value is an External whose data is the address,
+//! tagged with its pointee type (spec J2C-06, C2J-04).
 
 use napi::sys::napi_type_tag;
 
@@ -16,24 +18,14 @@ const TYPE_TAG: napi_type_tag = napi_type_tag { lower: 0x6b6f_6666_6972_7354, up
 const CAST_TAG: napi_type_tag = napi_type_tag { lower: 0x6b6f_6666_6972_7343, upper: 0x6173_744d_6172_6b72 };
 const PTR_MAGIC: u64 = 0x6b6f_6666_6972_7350;
 
-/// The generation a type id belongs to: built-ins never change, user types change on reset.
-fn generation_of(inst: &Instance, id: TypeId) -> u32 {
-    if id.0 < inst.builtin_count {
-        0
-    } else {
-        inst.reg.borrow().generation
-    }
-}
-
 /// Creates the type value for `id` (with a direction for parameter types).
-pub fn type_value(env: Env, inst: &Instance, id: TypeId, dir: Direction) -> JsResult<Value> {
+pub fn type_value(env: Env, _inst: &Instance, id: TypeId, dir: Direction) -> JsResult<Value> {
     let dir_bits = match dir {
         Direction::In => 0usize,
         Direction::Out => 1,
         Direction::InOut => 2,
     };
-    let gen = generation_of(inst, id) as usize & 0xff_ffff;
-    let data = (id.0 as usize) | (dir_bits << 32) | (gen << 36);
+    let data = (id.0 as usize) | (dir_bits << 32);
     let v = env.external(data as *mut _)?;
     env.tag(v, &TYPE_TAG)?;
     Ok(v)
@@ -51,28 +43,22 @@ pub fn read_type_value(env: Env, inst: &Instance, v: Value) -> JsResult<Option<(
         2 => Direction::InOut,
         _ => Direction::In,
     };
-    let gen = (data >> 36) as u32;
-    let valid = if id.0 < inst.builtin_count {
-        true
-    } else {
-        let reg = inst.reg.borrow();
-        gen == reg.generation & 0xff_ffff && reg.try_get(id).is_some()
-    };
-    if !valid {
-        return Err(type_error("Type value was created before koffi.reset() and is no longer valid"));
+    // Built-in ids are valid everywhere (and the common case: no registry borrow for them).
+    if id.0 >= inst.builtin_count && inst.reg.borrow().try_get(id).is_none() {
+        return Err(type_error("Type value belongs to another environment"));
     }
     Ok(Some((id, dir)))
 }
 
-fn pointer_tag(inst: &Instance, pointee: TypeId) -> napi_type_tag {
-    napi_type_tag { lower: PTR_MAGIC, upper: (pointee.0 as u64) | ((generation_of(inst, pointee) as u64) << 32) }
+fn pointer_tag(pointee: TypeId) -> napi_type_tag {
+    napi_type_tag { lower: PTR_MAGIC, upper: pointee.0 as u64 }
 }
 
 /// A pointer value for `addr`, tagged with its pointee type.
 #[inline]
-pub fn pointer_value(env: Env, inst: &Instance, addr: u64, pointee: TypeId) -> JsResult<Value> {
+pub fn pointer_value(env: Env, _inst: &Instance, addr: u64, pointee: TypeId) -> JsResult<Value> {
     let v = env.external(addr as usize as *mut _)?;
-    env.tag(v, &pointer_tag(inst, pointee))?;
+    env.tag(v, &pointer_tag(pointee))?;
     Ok(v)
 }
 
@@ -80,11 +66,11 @@ pub fn pointer_value(env: Env, inst: &Instance, addr: u64, pointee: TypeId) -> J
 /// against `expected` by the rules of spec J2C-06: same pointee, or either side `void`.
 /// `Ok(None)` means the tag does not fit.
 #[inline]
-pub fn pointer_address(env: Env, inst: &Instance, v: Value, expected: Option<TypeId>) -> JsResult<Option<u64>> {
+pub fn pointer_address(env: Env, _inst: &Instance, v: Value, expected: Option<TypeId>) -> JsResult<Option<u64>> {
     let fits = match expected {
         None => !env.has_tag(v, &TYPE_TAG)?,
         Some(t) if t == VOID => !env.has_tag(v, &TYPE_TAG)?,
-        Some(t) => env.has_tag(v, &pointer_tag(inst, t))? || env.has_tag(v, &pointer_tag(inst, VOID))?,
+        Some(t) => env.has_tag(v, &pointer_tag(t))? || env.has_tag(v, &pointer_tag(VOID))?,
     };
     if !fits {
         return Ok(None);
@@ -95,34 +81,35 @@ pub fn pointer_address(env: Env, inst: &Instance, v: Value, expected: Option<Typ
 /// The address of a pointer value tagged with exactly `pointee` (callback parameters accept
 /// nothing looser: spec J2C-10).
 #[inline]
-pub fn exact_pointer_address(env: Env, inst: &Instance, v: Value, pointee: TypeId) -> JsResult<Option<u64>> {
-    if !env.has_tag(v, &pointer_tag(inst, pointee))? {
+pub fn exact_pointer_address(env: Env, _inst: &Instance, v: Value, pointee: TypeId) -> JsResult<Option<u64>> {
+    if !env.has_tag(v, &pointer_tag(pointee))? {
         return Ok(None);
     }
     Ok(Some(env.external_data(v)? as usize as u64))
 }
 
-/// For error messages: the name of the type a pointer value is tagged with, found by trying
-/// `void` and every prototype (spec §14 names the tag). Slow, and only used on error paths.
-pub fn pointer_tag_name(env: Env, inst: &Instance, v: Value) -> JsResult<Option<String>> {
-    if env.has_tag(v, &pointer_tag(inst, VOID))? {
-        return Ok(Some("void *".into()));
+/// For error messages: how upstream names the External `v` (spec §14, J2C-06): `Type` for a
+/// type value, the pointer type a pointer value is tagged with (`int *`; the prototype's own
+/// name for a function pointer, as upstream), else `External`. Tags can only be tested, not
+/// read, so every type is tried: slow, and only used on error paths.
+pub fn external_name(env: Env, inst: &Instance, v: Value) -> JsResult<String> {
+    if env.has_tag(v, &TYPE_TAG)? {
+        return Ok("Type".into());
     }
     let candidates: Vec<(TypeId, String)> = {
         let reg = inst.reg.borrow();
         (0..u32::MAX)
             .map(TypeId)
             .map_while(|id| reg.try_get(id).map(|t| (id, t)))
-            .filter(|(_, t)| t.proto().is_some())
-            .map(|(id, t)| (id, t.name.clone()))
+            .map(|(id, t)| (id, if t.proto().is_some() { t.name.clone() } else { crate::types::pointer_name(&t.name) }))
             .collect()
     };
     for (id, name) in candidates {
-        if env.has_tag(v, &pointer_tag(inst, id))? {
-            return Ok(Some(name));
+        if env.has_tag(v, &pointer_tag(id))? {
+            return Ok(name);
         }
     }
-    Ok(None)
+    Ok("External".into())
 }
 
 /// `koffi.as(value, type)`: a marker object holding both (spec J2C-12).

@@ -190,30 +190,45 @@ pub fn encode(env: Env, args: &Args) -> JsResult<Value> {
 /// `koffi.address(value)` (spec MEM-11).
 pub fn address(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
+    expect_args(args, 1)?;
     let v = args.at(0);
     let addr = match env.type_of(v)? {
         JsType::Null | JsType::Undefined => 0,
-        JsType::External => pointer_address(env, inst, v, None)?
-            .ok_or_else(|| type_error("Unexpected Type value for ptr, expected external pointer"))?,
-        JsType::Object => match env.buffer_data(v)? {
-            Some((data, _)) => data as u64,
-            None => {
-                return Err(type_error(format!(
-                    "Unexpected {} value for ptr, expected external pointer",
-                    env.type_name(v)
-                )))
-            }
-        },
-        _ => {
-            return Err(type_error(format!("Unexpected {} value for ptr, expected external pointer", env.type_name(v))))
-        }
+        _ => pointer_or_buffer(env, inst, v)?.0,
     };
     env.bigint_u64(addr)
+}
+
+/// Upstream's check of an API function's argument count (spec §14).
+fn expect_args(args: &Args, n: usize) -> JsResult<()> {
+    if args.len() < n {
+        let s = if n == 1 { "" } else { "s" };
+        return Err(type_error(format!("Expected {n} argument{s}, got {}", args.len())));
+    }
+    Ok(())
+}
+
+/// The address of a pointer value, or of a TypedArray's or ArrayBuffer's bytes with their
+/// length (spec MEM-11): what `address`, `view` and `call` take as `ptr`.
+fn pointer_or_buffer(env: Env, inst: &Instance, v: Value) -> JsResult<(u64, Option<usize>)> {
+    let found = match env.type_of(v)? {
+        JsType::External => pointer_address(env, inst, v, None)?.map(|a| (a, None)),
+        JsType::Object => env.buffer_data(v)?.map(|(data, len)| (data as u64, Some(len))),
+        _ => None,
+    };
+    match found {
+        Some(found) => Ok(found),
+        None => {
+            let name = if env.type_of(v)? == JsType::External { "Type" } else { env.type_name(v) };
+            Err(type_error(format!("Unexpected {name} value for ptr, expected external pointer")))
+        }
+    }
 }
 
 /// `koffi.view(ptr, length)` (spec MEM-12): an ArrayBuffer aliasing native memory.
 pub fn view(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
+    expect_args(args, 2)?;
     let v = args.at(0);
     let len = args.at(1);
     if env.type_of(len)? != JsType::Number {
@@ -226,24 +241,51 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
     if len == 0.0 {
         return Ok(env.arraybuffer(0)?.0);
     }
-    let addr = match env.type_of(v)? {
-        JsType::External => pointer_address(env, inst, v, None)?,
-        _ => None,
-    }
-    .ok_or_else(|| type_error(format!("Unexpected {} value for ptr, expected external pointer", env.type_name(v))))?;
+    let (addr, limit) = pointer_or_buffer(env, inst, v)?;
+    // A view of a JS buffer stays inside it and keeps it alive (upstream does neither: a
+    // longer view reads past it, and one that outlives it reads freed memory).
+    let (finalize, keep): (napi::sys::napi_finalize, napi::sys::napi_ref) = match limit {
+        Some(limit) => {
+            if len > limit as f64 {
+                // As decode's bounds check (spec MEM-02).
+                return Err(error(format!(
+                    "Expected buffer with size superior or equal to view length ({len} bytes), got {limit} bytes"
+                )));
+            }
+            (Some(release_reference), env.reference(v)?)
+        }
+        None => (None, std::ptr::null_mut()),
+    };
     let mut out = std::ptr::null_mut();
-    super::napi::call!(
-        env,
-        napi_create_external_arraybuffer(
+    // SAFETY: JS thread, valid env; the memory is the caller's (or the kept buffer's).
+    let status = unsafe {
+        napi::sys::napi_create_external_arraybuffer(
             env.0,
             addr as usize as *mut _,
             len as usize,
-            None,
-            std::ptr::null_mut(),
-            &mut out
+            finalize,
+            keep as *mut _,
+            &mut out,
         )
-    );
+    };
+    if status != napi::sys::Status::napi_ok {
+        if !keep.is_null() {
+            // SAFETY: the reference made above, not handed to anything.
+            unsafe { napi::sys::napi_delete_reference(env.0, keep) };
+        }
+        return Err(env.failure(status));
+    }
     Ok(out)
+}
+
+/// Finalizer of a view of a JS buffer: lets the buffer go.
+unsafe extern "C" fn release_reference(
+    env: napi::sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
+    // SAFETY: `hint` is the reference `view` made for this ArrayBuffer, deleted only here.
+    unsafe { napi::sys::napi_delete_reference(env, hint as napi::sys::napi_ref) };
 }
 
 /// `koffi.alloc(type, count)` (spec MEM-13).
@@ -265,8 +307,9 @@ pub fn alloc(env: Env, args: &Args) -> JsResult<Value> {
     if info.size == 0 {
         return Err(type_error(format!("Cannot allocate memory for zero-sized type {}", info.name)));
     }
-    if count > (i32::MAX as usize / info.size) as f64 {
-        return Err(error("Cannot allocate more than 2147483647 bytes"));
+    let max = i32::MAX as usize / info.size;
+    if count > max as f64 {
+        return Err(error(format!("Cannot allocate more than {max} objects of type {}", info.name)));
     }
     // SAFETY: calloc with a bounded size.
     let ptr = unsafe { libc::calloc(count as usize, info.size) };
@@ -279,6 +322,7 @@ pub fn alloc(env: Env, args: &Args) -> JsResult<Value> {
 /// `koffi.free(ptr)` (spec MEM-14).
 pub fn free(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
+    expect_args(args, 1)?;
     let v = args.at(0);
     match env.type_of(v)? {
         JsType::Null | JsType::Undefined => {}
@@ -302,16 +346,21 @@ pub fn call(env: Env, args: &Args) -> JsResult<Value> {
         return Err(type_error(format!("Expected 2 or more arguments, got {}", args.len())));
     }
     let v = args.at(0);
+    // A TypedArray or ArrayBuffer gives the address of its bytes (code written into memory
+    // from `koffi.view`), as upstream; NULL is refused (upstream jumps to it).
     let addr = match env.type_of(v)? {
-        JsType::External => pointer_address(env, inst, v, None)?,
-        _ => None,
+        JsType::Null | JsType::Undefined => None,
+        _ => Some(pointer_or_buffer(env, inst, v)?.0),
     }
     .filter(|a| *a != 0)
     .ok_or_else(|| type_error(format!("Unexpected {} value for ptr, expected external pointer", env.type_name(v))))?;
-    let (id, _) = resolve_spec(env, inst, args.at(1))?;
+    let ty = args.at(1);
+    let (id, _) = resolve_spec(env, inst, ty)?;
     let info = inst.type_info(id);
     let Some(sig) = info.proto() else {
-        return Err(type_error(format!("Unexpected {} value for type, expected function type", info.name)));
+        // Upstream names the argument's JS type here, not the type it resolved to.
+        let name = if env.type_of(ty)? == JsType::External { "Type" } else { env.type_name(ty) };
+        return Err(type_error(format!("Unexpected {name} value for type, expected function type")));
     };
     inst.ensure_memory()?;
     let callable = Callable::new(inst, sig.clone(), addr as usize as *const _, None)?;

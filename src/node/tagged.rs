@@ -242,9 +242,13 @@ impl Tagged {
     }
 }
 
-/// The maps of the probe strings, after checking that each one's length and bytes read back.
+/// The maps of the probe strings that read back as sequential one-byte strings (their length,
+/// then their bytes). A string held another way is left out, and its map with it, unless a
+/// string that did read back has the same map (then the layout is not what the reads expect):
+/// V8 keeps one internalized string per text, made by whoever internalized it first, so a
+/// literal may be a two-byte string (Node 18 internalizes `'koffi-rs'`, the package name, as
+/// two-byte before any module runs). Reads of strings with a map left out go through Node-API.
 fn probe_strings(env: Env, literals: &[Value]) -> Option<[usize; 2]> {
-    let mut maps: Vec<usize> = Vec::new();
     let mut made = Vec::new();
     for s in ["koffi-rs", "12345", "probe string, longer than sixteen bytes"] {
         let mut v = std::ptr::null_mut();
@@ -262,28 +266,31 @@ fn probe_strings(env: Env, literals: &[Value]) -> Option<[usize; 2]> {
         }
         made.push((v, s));
     }
+    let mut good: Vec<usize> = Vec::new();
+    let mut bad: Vec<usize> = Vec::new();
     for (v, s) in &made {
         // SAFETY: a live value of this environment.
         let w = unsafe { word(*v) };
         // SAFETY: as above.
         let map = unsafe { map_of(w) }?;
         let obj = w - HEAP_OBJECT_TAG;
-        // SAFETY: read only to compare with what the string holds; a mismatch rejects the probe.
-        // (The length is checked before the bytes are read.)
-        let bytes = unsafe {
-            if ((obj + STRING_LENGTH) as *const u32).read() as usize != s.len() {
-                return None;
-            }
-            std::slice::from_raw_parts((obj + SEQ_STRING_CHARS) as *const u8, s.len())
+        // SAFETY: read only to compare with what the string holds. The length is checked
+        // first, and the bytes one at a time up to the first difference, so that a string
+        // held another way (two-byte, thin, cons: all at least 16 bytes and 8-byte aligned)
+        // is read no further than its first word after the length.
+        let reads_back = unsafe {
+            ((obj + STRING_LENGTH) as *const u32).read() as usize == s.len()
+                && s.bytes().enumerate().all(|(i, b)| ((obj + SEQ_STRING_CHARS + i) as *const u8).read() == b)
         };
-        if bytes != s.as_bytes() {
-            return None;
-        }
-        if !maps.contains(&map) {
-            maps.push(map);
+        let list = if reads_back { &mut good } else { &mut bad };
+        if !list.contains(&map) {
+            list.push(map);
         }
     }
-    match maps.as_slice() {
+    if good.iter().any(|m| bad.contains(m)) {
+        return None;
+    }
+    match good.as_slice() {
         [a] => Some([*a, *a]),
         [a, b] => Some([*a, *b]),
         _ => None,

@@ -387,9 +387,7 @@ pub fn disposable(env: Env, args: &Args) -> JsResult<Value> {
                 Disposer::Js((list.len() - 1) as u32)
             }
             JsType::Null | JsType::Undefined => Disposer::Free,
-            _ => {
-                return Err(type_error(format!("Unexpected {} value for dispose, expected function", env.type_name(f))))
-            }
+            _ => return Err(type_error(format!("Unexpected {} value for func, expected function", env.type_name(f)))),
         },
     };
     let id = inst.reg.borrow_mut().disposable(name.as_deref(), base, disposer)?;
@@ -496,7 +494,10 @@ pub fn introspect_id(env: Env, inst: &Instance, id: TypeId) -> JsResult<Value> {
             env.set(obj, "hint", env.string(hint.name())?)?;
             env.set(obj, "ref", type_value(env, inst, *elem, Direction::In)?)?;
         }
-        Detail::Pointer { to, .. } => env.set(obj, "ref", type_value(env, inst, *to, Direction::In)?)?,
+        // Upstream describes a function pointer like the prototype itself: no `ref` (TS-11).
+        Detail::Pointer { to, .. } if info.primitive != Primitive::Callback => {
+            env.set(obj, "ref", type_value(env, inst, *to, Direction::In)?)?
+        }
         Detail::Record { members } | Detail::Union { members } => {
             let list = env.object()?;
             for m in members.iter().filter(|m| m.exposed()) {

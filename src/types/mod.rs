@@ -5,8 +5,8 @@
 //! Everything here is host-independent and safe: layout is computed for a [`DataModel`] given
 //! when the registry is built, so the same code describes every target.
 //!
-//! Types live in a [`Registry`] arena and are referred to by [`TypeId`]. An id stays valid until
-//! [`Registry::reset`]; redefining an opaque type replaces the arena entry in place, which is how
+//! Types live in a [`Registry`] arena and are referred to by [`TypeId`]. An id stays valid for
+//! the registry's whole life ([`Registry::reset`] forgets names, not types); redefining an opaque type replaces the arena entry in place, which is how
 //! `'T *'` declared earlier comes to point at the complete struct (spec OPQ-03, REC-10).
 
 #![forbid(unsafe_code)]
@@ -21,7 +21,7 @@ pub use error::{ErrorClass, TypeError};
 pub use layout::{layout_record, layout_union, MemberLayout, RecordLayout};
 pub use parser::{parse_prototype, parse_type, ProtoDecl};
 pub use primitive::{DataModel, Primitive};
-pub use registry::{Checkpoint, MemberSpec, Registry, VOID};
+pub use registry::{pointer_name, Checkpoint, MemberSpec, Registry, VOID};
 
 /// Index of a type in its [`Registry`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -291,7 +291,7 @@ pub fn parse_prototype(reg: &mut Registry, s: &str, name_required: bool) -> Resu
                 break;
             }
             if !cur.eat_punct(',') {
-                return Err(cur.unexpected("',' or ')'"));
+                return Err(cur.unexpected("')'"));
             }
         }
     }

@@ -47,8 +47,7 @@ pub struct Registry {
     anonymous: usize,
     /// Largest allowed struct/array size (`max_type_size`, spec REC-09, ARR-01).
     pub max_type_size: usize,
-    /// Bumped by [`Registry::reset`], so that stale type values can be recognised.
-    pub generation: u32,
+
     /// Distinct member names, numbered in order of first use ([`Member::key`]); kept across
     /// resets so that a binding's per-name caches stay valid.
     member_names: Vec<Arc<str>>,
@@ -74,7 +73,6 @@ impl Registry {
             member_keys: HashMap::default(),
             anonymous: 0,
             max_type_size: 64 << 20,
-            generation: 1,
         };
         for b in builtins(&dm) {
             let align = b.size;
@@ -165,15 +163,21 @@ impl Registry {
         self.builtin_names.iter().filter(|(n, _)| !n.contains('*')).map(|(n, id)| (n.as_str(), *id))
     }
 
-    /// Forgets every user-defined type and name; built-ins stay (spec RESET-01).
+    /// Forgets every user-defined name; built-ins stay (spec RESET-01).
+    ///
+    /// The types themselves stay in the arena, unreachable by name: functions, callbacks and
+    /// types declared before the reset keep referring to them by id (a pointer type to its
+    /// pointee, a declared function to its parameters), and RESET-01 leaves functions and
+    /// callbacks working. Ids are therefore never reused, so nothing made before a reset can
+    /// be confused with a type made after it, and a type value kept from before still means
+    /// what it meant. The cost is the memory of the forgotten types (about a hundred bytes
+    /// each), kept until the environment ends.
     pub fn reset(&mut self) {
-        self.types.truncate(self.builtin_count);
         self.names = self.builtin_names.iter().cloned().collect();
         self.pointer_cache.clear();
         self.array_cache.clear();
         self.free_cache.clear();
         self.anonymous = 0;
-        self.generation = self.generation.wrapping_add(1);
     }
 
     /// The number of a member name (the same for every record using that name).
@@ -639,7 +643,8 @@ impl Registry {
 }
 
 /// `'<ref> *'`, or `'<ref>*'` when `<ref>` already ends in `*` (spec TS-08).
-fn pointer_name(target: &str) -> String {
+/// The name of a pointer to the type named `target` (spec TS-08): `'int *'`, `'int **'`.
+pub fn pointer_name(target: &str) -> String {
     if target.ends_with('*') {
         format!("{target}*")
     } else {
@@ -731,12 +736,28 @@ mod tests {
     #[test]
     fn reset_forgets_user_types() {
         let mut r = reg();
-        r.opaque(Some("Foo")).unwrap();
-        let g = r.generation;
+        let foo = r.opaque(Some("Foo")).unwrap();
         r.reset();
         assert!(r.lookup("Foo").is_none());
         assert!(r.lookup("int").is_some());
-        assert_ne!(r.generation, g);
+        assert_eq!(r.get(foo).name, "Foo", "the type itself stays");
+    }
+
+    #[test]
+    fn reset_keeps_ids_of_earlier_types() {
+        let mut r = reg();
+        let int = r.lookup("int").unwrap();
+        let name = r.member_name("a");
+        let (s, _) = r.begin_record(Some("S"), None, false).unwrap();
+        r.finish_record(s, vec![MemberSpec { name: name.clone(), ty: int, align: None }], false).unwrap();
+        let p = r.pointer_to(s);
+        r.reset();
+        let (s2, _) = r.begin_record(Some("S"), None, false).unwrap();
+        let d = r.lookup("double").unwrap();
+        r.finish_record(s2, vec![MemberSpec { name, ty: d, align: None }], false).unwrap();
+        assert_ne!(s2, s, "ids are never reused");
+        assert_eq!(r.get(r.get(p).target().unwrap()).size, 4, "the old pointer still sees the old struct");
+        assert_ne!(r.pointer_to(s2), p);
     }
 
     #[test]

@@ -103,22 +103,8 @@ pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &Typ
         if !m.exposed() {
             continue;
         }
-        let member = &m.info;
-        // SAFETY: members lie inside the record.
-        let at = unsafe { src.add(m.offset) };
-        let value = match &m.counted_by {
-            Some(counter) => {
-                let count = match info.members().iter().find(|c| *c.name == **counter) {
-                    // SAFETY: the counter member lies inside the record.
-                    Some(c) => unsafe { read_int(src.add(c.offset), c.info.primitive).0 as usize },
-                    None => 0,
-                };
-                // SAFETY: forwarded; counted data is as valid as the record.
-                unsafe { decode_counted(ctx, at, member, count)? }
-            }
-            // SAFETY: forwarded.
-            None => unsafe { decode(ctx, at, member)? },
-        };
+        // SAFETY: forwarded.
+        let value = unsafe { decode_member(ctx, src, info, m)? };
         props.push(napi::sys::napi_property_descriptor {
             utf8name: std::ptr::null(),
             name: super::keys::key(env, ctx.inst, m)?,
@@ -134,6 +120,33 @@ pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &Typ
     }
     crate::node::napi::call!(env, napi_define_properties(env.0, obj, props.len(), props.as_ptr()));
     Ok(obj)
+}
+
+/// Reads member `m` of the record `info` held at `src`: counted members (flexible arrays and
+/// counted pointers) by their counter (spec FLEX-04, PTR-04), the others by their type. Both
+/// `koffi.decode` and the copy-back of output structs go through here.
+///
+/// # Safety
+/// As [`decode`], for the whole record.
+pub(crate) unsafe fn decode_member(
+    ctx: &mut Ctx<'_>,
+    src: *const u8,
+    info: &TypeInfo,
+    m: &crate::types::Member,
+) -> JsResult<Value> {
+    // SAFETY: members lie inside the record.
+    let at = unsafe { src.add(m.offset) };
+    let Some(counter) = &m.counted_by else {
+        // SAFETY: forwarded.
+        return unsafe { decode(ctx, at, &m.info) };
+    };
+    let count = match info.members().iter().find(|c| *c.name == **counter) {
+        // SAFETY: the counter member lies inside the record.
+        Some(c) => unsafe { read_int(src.add(c.offset), c.info.primitive).0 as usize },
+        None => 0,
+    };
+    // SAFETY: forwarded; counted data is as valid as the record.
+    unsafe { decode_counted(ctx, at, &m.info, count) }
 }
 
 pub(crate) unsafe fn decode_counted(
@@ -173,17 +186,17 @@ pub(crate) unsafe fn decode_union(ctx: &mut Ctx<'_>, src: *const u8, info: &Type
     env.call_function(undefined, make, &[ty, buffer])
 }
 
-/// The registry id of a union type from its info (unions are few: a scan is fine).
+/// The registry id of a union type from its info (unions are few: a scan is fine). Member and
+/// parameter infos are the registry's own `Arc`s, so the identical entry is looked for first;
+/// an equal one, newest first, only if none is (types forgotten by `koffi.reset()` stay in
+/// the arena and may be equal to a newer one).
 pub(crate) fn find_type_id(ctx: &Ctx<'_>, info: &TypeInfo) -> TypeId {
     let reg = ctx.inst.reg.borrow();
-    let mut i = 0u32;
-    while let Some(t) = reg.try_get(TypeId(i)) {
-        if std::ptr::eq(t, info) || *t == *info {
-            return TypeId(i);
-        }
-        i += 1;
+    let ids = || (0..u32::MAX).map(TypeId).map_while(|id| reg.try_get(id).map(|t| (id, t)));
+    if let Some((id, _)) = ids().find(|(_, t)| std::ptr::eq(*t, info)) {
+        return id;
     }
-    VOID
+    ids().filter(|(_, t)| **t == *info).last().map_or(VOID, |(id, _)| id)
 }
 
 /// Decodes a fixed array by its hint (spec ARR-07); `count` overrides the length (FLEX-04).
@@ -274,8 +287,7 @@ pub fn copy_back(ctx: &mut Ctx<'_>) -> JsResult<()> {
                 OutArg::Object { obj, ptr, info } => {
                     for m in info.members() {
                         if m.exposed() {
-                            let member = &m.info;
-                            let v = decode(ctx, ptr.add(m.offset), member)?;
+                            let v = decode_member(ctx, ptr, &info, m)?;
                             env.set_prop(obj, super::keys::key(env, ctx.inst, m)?, v)?;
                         }
                     }

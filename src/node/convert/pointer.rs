@@ -50,7 +50,10 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
             };
             return match pointer_address(env, ctx.inst, v, pointee)? {
                 Some(a) => Ok(a),
-                None => Err(type_error(format!("Unexpected External value, expected {}", expected()))),
+                None => {
+                    let name = crate::node::handles::external_name(env, ctx.inst, v)?;
+                    Err(type_error(format!("Unexpected {name} value, expected {}", expected())))
+                }
             };
         }
         JsType::Number => {
@@ -167,9 +170,8 @@ pub(crate) fn callback_arg(ctx: &mut Ctx<'_>, v: Value, t: JsType, info: &TypeIn
         JsType::External => match exact_pointer_address(env, ctx.inst, v, proto)? {
             Some(a) => Ok(a),
             None => {
-                let tag =
-                    crate::node::handles::pointer_tag_name(env, ctx.inst, v)?.unwrap_or_else(|| "External".into());
-                Err(type_error(format!("Unexpected {tag} value, expected {}", info.name)))
+                let name = crate::node::handles::external_name(env, ctx.inst, v)?;
+                Err(type_error(format!("Unexpected {name} value, expected {}", info.name)))
             }
         },
         JsType::Object => match read_cast(env, v)? {
