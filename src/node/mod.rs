@@ -14,6 +14,7 @@ mod func;
 mod handles;
 mod instance;
 mod library;
+mod limits;
 mod memory;
 mod napi;
 mod poll;
