@@ -6,7 +6,8 @@ use super::func::Callable;
 use super::handles::{pointer_address, pointer_value};
 use super::instance::Instance;
 use super::library::function_object;
-use super::napi::{error, type_error, Env, JsResult, JsType, Value};
+use super::limits;
+use super::napi::{error, range_error, type_error, Env, JsResult, JsType, Value};
 use super::types::resolve_spec;
 use super::Args;
 use crate::types::{Detail, Primitive, TypeInfo};
@@ -31,7 +32,7 @@ fn target(env: Env, inst: &Instance, v: Value, offset: f64, what: &str) -> JsRes
                     return Err(error("Offset must be >= 0"));
                 }
                 let offset = offset as usize;
-                Ok(Target { addr: data as u64 + offset as u64, limit: Some(len.saturating_sub(offset)) })
+                Ok(Target { addr: (data as u64).wrapping_add(offset as u64), limit: Some(len.saturating_sub(offset)) })
             }
             None => Err(type_error(format!(
                 "Unexpected {} value for {what}, expected external or TypedArray",
@@ -103,8 +104,9 @@ pub fn decode(env: Env, args: &Args) -> JsResult<Value> {
     }
     match length {
         Some(len) => {
-            let count = if len >= 0.0 {
-                len as usize
+            // Koffi reads NaN and ±Infinity as 0 (an Int32 conversion): a RangeError here.
+            let count = if len.is_nan() || len >= 0.0 {
+                limits::count_from_f64(len, "length")?
             } else {
                 let ok = info.primitive.int_width().is_some_and(|(w, _, _)| w <= 4) || info.primitive.is_pointer_like();
                 if !ok {
@@ -113,7 +115,7 @@ pub fn decode(env: Env, args: &Args) -> JsResult<Value> {
                 // SAFETY: the user vouches for a zero-terminated array at the address.
                 unsafe { count_to_zero(src, info.size, t.limit) }
             };
-            check_room(&t, &info, count.saturating_mul(info.size))?;
+            check_room(&t, &info, limits::bytes_of(count, info.size, "Length")?)?;
             let hint = inst.reg.borrow().default_hint(id);
             // SAFETY: bounds checked for buffers; pointers are the user's responsibility.
             unsafe { convert::decode_elements(&mut ctx, src, &info, count, hint) }
@@ -158,7 +160,10 @@ pub fn encode(env: Env, args: &Args) -> JsResult<Value> {
             if len < 0.0 {
                 return Err(type_error("Automatic (negative) length is only supported when decoding"));
             }
-            id = inst.reg.borrow_mut().array_of(id, len as usize, None, None)?;
+            // NaN and infinite lengths are refused (Koffi reads them as 0); finite ones are
+            // bounded by max_type_size in array_of.
+            let len = limits::count_from_f64(len, "length")?;
+            id = inst.reg.borrow_mut().array_of(id, len, None, None)?;
         }
     }
     let info = inst.type_info(id);
@@ -238,15 +243,22 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
     if len < 0.0 || len.is_nan() {
         return Err(type_error("Array length must be positive and non-zero"));
     }
-    if len == 0.0 {
+    // Infinity and lengths past 2^53 are refused here; past Node's own limit just below: both
+    // would otherwise reach a fatal check inside V8 (Koffi 2.16.3 aborts on them).
+    let len = limits::count_from_f64(len, "length")?;
+    if len == 0 {
         return Ok(env.arraybuffer(0)?.0);
+    }
+    let max = limits::max_buffer_bytes(env);
+    if len > max {
+        return Err(range_error(format!("View length {len} is too high (max = {max})")));
     }
     let (addr, limit) = pointer_or_buffer(env, inst, v)?;
     // A view of a JS buffer stays inside it and keeps it alive (upstream does neither: a
     // longer view reads past it, and one that outlives it reads freed memory).
     let (finalize, keep): (napi::sys::napi_finalize, napi::sys::napi_ref) = match limit {
         Some(limit) => {
-            if len > limit as f64 {
+            if len > limit {
                 // As decode's bounds check (spec MEM-02).
                 return Err(error(format!(
                     "Expected buffer with size superior or equal to view length ({len} bytes), got {limit} bytes"
@@ -262,7 +274,7 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
         napi::sys::napi_create_external_arraybuffer(
             env.0,
             addr as usize as *mut _,
-            len as usize,
+            len,
             finalize,
             keep as *mut _,
             &mut out,
@@ -311,8 +323,10 @@ pub fn alloc(env: Env, args: &Args) -> JsResult<Value> {
     if count > max as f64 {
         return Err(error(format!("Cannot allocate more than {max} objects of type {}", info.name)));
     }
+    let count = count as usize;
+    limits::bytes_of(count, info.size, "Allocation")?;
     // SAFETY: calloc with a bounded size.
-    let ptr = unsafe { libc::calloc(count as usize, info.size) };
+    let ptr = unsafe { libc::calloc(count, info.size) };
     if ptr.is_null() {
         return Err(error("Failed to allocate memory"));
     }

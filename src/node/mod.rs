@@ -15,6 +15,7 @@ mod handles;
 mod instance;
 mod library;
 mod lifeline;
+mod limits;
 mod memory;
 mod napi;
 mod poll;

@@ -9,6 +9,9 @@ use std::ptr;
 
 use napi::sys::{self, napi_env, napi_value, ValueType};
 
+use super::limits::{typed_elem_size, typed_kind};
+use crate::types::ErrorClass;
+
 /// A JS value handle.
 pub type Value = napi_value;
 
@@ -21,8 +24,8 @@ pub struct JsError(Option<Box<Thrown>>);
 /// What an error throws.
 #[derive(Debug)]
 pub struct Thrown {
-    /// `TypeError` rather than `Error`.
-    pub is_type: bool,
+    /// The JS class: `TypeError`, `Error` or `RangeError`.
+    pub class: ErrorClass,
     /// The message.
     pub message: String,
 }
@@ -51,14 +54,15 @@ impl JsError {
     pub fn kind(self) -> ErrorKind {
         match self.0 {
             None => ErrorKind::Pending,
-            Some(t) if t.is_type => ErrorKind::Type(t.message),
+            Some(t) if t.class == ErrorClass::Type => ErrorKind::Type(t.message),
+            // A RangeError reads as an Error where the class is not kept (async results).
             Some(t) => ErrorKind::Error(t.message),
         }
     }
 
     /// The same error with its message rewritten (pending exceptions are left alone).
     pub fn map_message(self, f: impl FnOnce(String) -> String) -> JsError {
-        JsError(self.0.map(|t| Box::new(Thrown { is_type: t.is_type, message: f(t.message) })))
+        JsError(self.0.map(|t| Box::new(Thrown { class: t.class, message: f(t.message) })))
     }
 }
 
@@ -68,13 +72,19 @@ pub type JsResult<T> = Result<T, JsError>;
 /// A `TypeError`.
 #[cold]
 pub fn type_error(msg: impl Into<String>) -> JsError {
-    JsError(Some(Box::new(Thrown { is_type: true, message: msg.into() })))
+    JsError(Some(Box::new(Thrown { class: ErrorClass::Type, message: msg.into() })))
 }
 
 /// A plain `Error`.
 #[cold]
 pub fn error(msg: impl Into<String>) -> JsError {
-    JsError(Some(Box::new(Thrown { is_type: false, message: msg.into() })))
+    JsError(Some(Box::new(Thrown { class: ErrorClass::Error, message: msg.into() })))
+}
+
+/// A `RangeError`: a length or size beyond what C, V8 or a buffer allows.
+#[cold]
+pub fn range_error(msg: impl Into<String>) -> JsError {
+    JsError(Some(Box::new(Thrown { class: ErrorClass::Range, message: msg.into() })))
 }
 
 impl From<crate::types::TypeError> for JsError {
@@ -82,6 +92,7 @@ impl From<crate::types::TypeError> for JsError {
         match e.class {
             crate::types::ErrorClass::Type => type_error(e.message),
             crate::types::ErrorClass::Error => error(e.message),
+            crate::types::ErrorClass::Range => range_error(e.message),
         }
     }
 }
@@ -89,16 +100,15 @@ impl From<crate::types::TypeError> for JsError {
 /// Builds (without throwing) the JS error object for `err`; NULL for `Pending` or on failure.
 pub fn error_value(env: Env, err: JsError) -> Value {
     let Some(thrown) = err.0 else { return ptr::null_mut() };
-    let (msg, is_type) = (thrown.message, thrown.is_type);
-    let Ok(text) = env.string(&msg) else { return ptr::null_mut() };
+    let Ok(text) = env.string(&thrown.message) else { return ptr::null_mut() };
     let mut out = ptr::null_mut();
     // SAFETY: JS thread, valid env and message string.
     unsafe {
-        if is_type {
-            sys::napi_create_type_error(env.0, ptr::null_mut(), text, &mut out);
-        } else {
-            sys::napi_create_error(env.0, ptr::null_mut(), text, &mut out);
-        }
+        match thrown.class {
+            ErrorClass::Type => sys::napi_create_type_error(env.0, ptr::null_mut(), text, &mut out),
+            ErrorClass::Error => sys::napi_create_error(env.0, ptr::null_mut(), text, &mut out),
+            ErrorClass::Range => sys::napi_create_range_error(env.0, ptr::null_mut(), text, &mut out),
+        };
     }
     out
 }
@@ -194,15 +204,14 @@ impl Env {
     /// Throws `err` into JS (nothing to do for `Pending`).
     pub fn throw(self, err: JsError) {
         let Some(thrown) = err.0 else { return };
-        let (msg, is_type) = (thrown.message, thrown.is_type);
-        let msg = std::ffi::CString::new(msg.replace('\0', " ")).unwrap_or_default();
+        let msg = std::ffi::CString::new(thrown.message.replace('\0', " ")).unwrap_or_default();
         // SAFETY: valid env and NUL-terminated message.
         unsafe {
-            if is_type {
-                sys::napi_throw_type_error(self.0, ptr::null(), msg.as_ptr());
-            } else {
-                sys::napi_throw_error(self.0, ptr::null(), msg.as_ptr());
-            }
+            match thrown.class {
+                ErrorClass::Type => sys::napi_throw_type_error(self.0, ptr::null(), msg.as_ptr()),
+                ErrorClass::Error => sys::napi_throw_error(self.0, ptr::null(), msg.as_ptr()),
+                ErrorClass::Range => sys::napi_throw_range_error(self.0, ptr::null(), msg.as_ptr()),
+            };
         }
     }
 
@@ -271,20 +280,8 @@ impl Env {
                 ptr::null_mut()
             )
         );
-        use sys::TypedarrayType as T;
-        Ok(Some(match t {
-            T::int8_array => "Int8Array",
-            T::uint8_array => "Uint8Array",
-            T::uint8_clamped_array => "Uint8ClampedArray",
-            T::int16_array => "Int16Array",
-            T::uint16_array => "Uint16Array",
-            T::int32_array => "Int32Array",
-            T::uint32_array => "Uint32Array",
-            T::float32_array => "Float32Array",
-            T::float64_array => "Float64Array",
-            T::bigint64_array => "BigInt64Array",
-            _ => "BigUint64Array",
-        }))
+        // A kind this build does not know (a newer Node) still has a name to show.
+        Ok(Some(typed_kind(t).map_or("TypedArray", |k| k.0)))
     }
 
     /// `undefined`.
@@ -491,7 +488,10 @@ impl Env {
             sys::napi_get_typedarray_info(self.0, v, &mut t, &mut len, &mut data, ptr::null_mut(), ptr::null_mut())
         };
         if status == sys::Status::napi_ok {
-            return Ok(Some((data as *mut u8, len * typed_elem_size(t))));
+            let size = typed_elem_size(t)?;
+            // Node made the view, so its byte length fits; checked all the same.
+            let bytes = len.checked_mul(size).ok_or_else(|| range_error("TypedArray byte length overflows"))?;
+            return Ok(Some((data as *mut u8, bytes)));
         }
         if self.is_arraybuffer(v)? {
             let (mut data, mut len) = (ptr::null_mut::<c_void>(), 0usize);
@@ -730,9 +730,31 @@ impl Env {
 
     /// Creates an ArrayBuffer of `len` bytes and returns it with its data pointer.
     pub fn arraybuffer(self, len: usize) -> JsResult<(Value, *mut u8)> {
+        if len > LARGE_ARRAYBUFFER {
+            return self.large_arraybuffer(len);
+        }
         let mut v = ptr::null_mut();
         let mut data = ptr::null_mut();
         call!(self, napi_create_arraybuffer(self.0, len, &mut data, &mut v));
+        Ok((v, data as *mut u8))
+    }
+
+    /// A large ArrayBuffer, made by `new ArrayBuffer(len)`: when the allocation fails, V8 throws
+    /// a `RangeError` ("Array buffer allocation failed") there, where `napi_create_arraybuffer`
+    /// ends the process (`v8::ArrayBuffer::New` calls `FatalProcessOutOfMemory`).
+    #[cold]
+    fn large_arraybuffer(self, len: usize) -> JsResult<(Value, *mut u8)> {
+        let mut global = ptr::null_mut();
+        call!(self, napi_get_global(self.0, &mut global));
+        let ctor = self.get(global, "ArrayBuffer")?;
+        let arg = self.double(len as f64)?;
+        let mut v = ptr::null_mut();
+        call!(self, napi_new_instance(self.0, ctor, 1, &arg, &mut v));
+        let (mut data, mut got) = (ptr::null_mut::<c_void>(), 0usize);
+        call!(self, napi_get_arraybuffer_info(self.0, v, &mut data, &mut got));
+        if got != len {
+            return Err(range_error(format!("Cannot allocate an ArrayBuffer of {len} bytes")));
+        }
         Ok((v, data as *mut u8))
     }
 
@@ -744,18 +766,11 @@ impl Env {
             unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len()) };
         }
         let mut v = ptr::null_mut();
-        call!(self, napi_create_typedarray(self.0, kind, bytes.len() / typed_elem_size(kind), ab, 0, &mut v));
+        call!(self, napi_create_typedarray(self.0, kind, bytes.len() / typed_elem_size(kind)?, ab, 0, &mut v));
         Ok(v)
     }
 }
 
-/// Element size of a TypedArray kind.
-pub fn typed_elem_size(t: sys::napi_typedarray_type) -> usize {
-    use sys::TypedarrayType as T;
-    match t {
-        T::int8_array | T::uint8_array | T::uint8_clamped_array => 1,
-        T::int16_array | T::uint16_array => 2,
-        T::int32_array | T::uint32_array | T::float32_array => 4,
-        _ => 8,
-    }
-}
+/// ArrayBuffers above this many bytes are made through the JS constructor, whose failure is a
+/// catchable `RangeError` (see [`Env::arraybuffer`]); smaller ones take the direct call.
+const LARGE_ARRAYBUFFER: usize = 16 << 20;

@@ -9,6 +9,8 @@ pub enum ErrorClass {
     Type,
     /// A plain JS `Error`.
     Error,
+    /// A JS `RangeError`: a size or length beyond what C, V8 or a buffer allows.
+    Range,
 }
 
 /// An error in a type specifier, a prototype or a type definition.
@@ -30,6 +32,11 @@ impl TypeError {
     /// An error thrown as a plain JS `Error`.
     pub fn error(message: impl Into<String>) -> Self {
         TypeError { class: ErrorClass::Error, message: message.into() }
+    }
+
+    /// An error thrown as a JS `RangeError`.
+    pub fn range(message: impl Into<String>) -> Self {
+        TypeError { class: ErrorClass::Range, message: message.into() }
     }
 
     /// The same message thrown as a plain `Error` (prototype strings report type problems so).

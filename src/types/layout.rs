@@ -22,11 +22,13 @@ pub struct RecordLayout {
     pub align: usize,
 }
 
+/// `value` rounded up to `align`, saturating at `usize::MAX`: an overflowing layout then
+/// reads as too large (above `max_type_size`) instead of wrapping to a small, wrong one.
 fn align_up(value: usize, align: usize) -> usize {
     if align <= 1 {
         value
     } else {
-        value.div_ceil(align) * align
+        value.div_ceil(align).saturating_mul(align)
     }
 }
 
@@ -42,7 +44,7 @@ pub fn layout_record(members: &[MemberLayout], packed: bool) -> RecordLayout {
         let a = m.explicit_align.unwrap_or(if packed { 1 } else { m.align.max(1) });
         let offset = align_up(cursor, a);
         offsets.push(offset);
-        cursor = offset + m.size;
+        cursor = offset.saturating_add(m.size);
         align = align.max(a);
     }
     RecordLayout { offsets, size: align_up(cursor, align), align }
@@ -90,6 +92,14 @@ mod tests {
         assert_eq!((l.size, l.align), (8, 4));
         let wire = layout_record(&[m(1, 1), m(4, 4)], true);
         assert_eq!((wire.size, wire.align), (5, 1));
+    }
+
+    #[test]
+    fn overflowing_layout_saturates() {
+        // On a 32-bit host, 9 members of 512 MiB pass 2^32: the size must not wrap around.
+        let huge = m(usize::MAX / 4, 8);
+        let l = layout_record(&[huge, huge, huge, huge, huge], false);
+        assert_eq!(l.size, usize::MAX);
     }
 
     #[test]

@@ -149,6 +149,9 @@ pub struct Member {
     pub offset: usize,
     /// For flexible arrays and counted pointers: the member holding the element count.
     pub counted_by: Option<String>,
+    /// The index of that counter in the record's members, found once when the record is
+    /// defined (decoding then reads it without a search).
+    pub counter: Option<usize>,
 }
 
 impl Member {
@@ -216,9 +219,20 @@ pub struct TypeInfo {
     pub char_like: bool,
     /// Set for disposable types.
     pub disposer: Option<Disposer>,
+    /// How deeply aggregates nest by value in this type: 0 for scalars, strings and pointers,
+    /// one more than the deepest member or element for records, unions and arrays. Bounded by
+    /// [`MAX_NESTING`], so that every recursion over a type (layout, classification,
+    /// conversions, drop) stays shallow.
+    pub depth: u16,
     /// The kind-specific part.
     pub detail: Detail,
 }
+
+/// The deepest nesting of records, unions and arrays by value that a type may have. C11
+/// §5.2.4.1 asks compilers for 63 levels of nested struct or union definitions; 64 leaves room
+/// for one array level on top, and keeps each recursive conversion a few kilobytes of stack
+/// even on a worker thread.
+pub const MAX_NESTING: u16 = 64;
 
 impl TypeInfo {
     /// Members of a record or union, empty otherwise.

@@ -10,6 +10,10 @@ const ARRAY_DECAY: &str = "Array types decay to pointers in prototypes (C standa
 /// Most `*`/`[]` levels one type string may add (spec TS-04).
 const MAX_INDIRECTIONS: usize = 8;
 
+/// Most words a type name may have, with room to spare: the longest built-in,
+/// `unsigned long long`, has three (spec PRIM-01); user-defined names are one identifier.
+const MAX_NAME_WORDS: usize = 4;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Tok<'a> {
     Ident(&'a str),
@@ -209,8 +213,13 @@ fn read_type(reg: &mut Registry, cur: &mut Cursor<'_>) -> Result<TypeId, TypeErr
             continue;
         }
         words.push(id);
-        if let Some(t) = reg.lookup(&words.join(" ")) {
-            best = Some((cur.pos, t));
+        // No type name has more words than this (user names are one identifier): past it a
+        // lookup cannot match, and joining every prefix of a long run of words would make
+        // the parse quadratic in its length.
+        if words.len() <= MAX_NAME_WORDS {
+            if let Some(t) = reg.lookup(&words.join(" ")) {
+                best = Some((cur.pos, t));
+            }
         }
     }
     let Some((end, base)) = best else {
@@ -341,6 +350,18 @@ mod tests {
         assert_eq!(name(&r, info.target().unwrap()), "int[2]");
         let t = parse_type(&mut r, "int *[4]").unwrap();
         assert_eq!(r.get(r.get(t).target().unwrap()).primitive, Primitive::Pointer);
+    }
+
+    #[test]
+    fn long_runs_of_words_stay_linear() {
+        let mut r = reg();
+        let proto = format!("void f({}x)", "unsigned ".repeat(200_000));
+        let start = std::time::Instant::now();
+        assert!(parse_prototype(&mut r, &proto, true).is_err());
+        // Quadratic joining took tens of seconds here; linear work takes milliseconds.
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+        let d = parse_prototype(&mut r, "unsigned long long f(unsigned long long x)", true).unwrap();
+        assert_eq!(r.get(d.ret).name, "unsigned long long");
     }
 
     #[test]

@@ -5,7 +5,8 @@ use smallvec::SmallVec;
 
 use super::*;
 use crate::node::handles::pointer_value;
-use crate::node::napi::{type_error, JsResult, Value};
+use crate::node::limits;
+use crate::node::napi::{range_error, type_error, JsResult, Value};
 use crate::node::strings;
 use crate::types::{ArrayHint, Detail, Direction, Disposer, Primitive, TypeId, TypeInfo, VOID};
 
@@ -44,7 +45,7 @@ pub unsafe fn decode(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> JsRe
                 dispose(ctx, info, addr)?;
                 v
             }
-            Primitive::Record => decode_record(ctx, src, info)?,
+            Primitive::Record => ctx.nested(|ctx| decode_record(ctx, src, info))?,
             Primitive::Union => decode_union(ctx, src, info)?,
             Primitive::Array => decode_array(ctx, src, info, None)?,
             _ => return Err(type_error(format!("Cannot decode value of type {}", info.name))),
@@ -140,26 +141,55 @@ pub(crate) unsafe fn decode_member(
         // SAFETY: forwarded.
         return unsafe { decode(ctx, at, &m.info) };
     };
-    let count = match info.members().iter().find(|c| *c.name == **counter) {
+    let count = match m.counter.and_then(|c| info.members().get(c)) {
         // SAFETY: the counter member lies inside the record.
-        Some(c) => unsafe { read_int(src.add(c.offset), c.info.primitive).0 as usize },
-        None => 0,
+        Some(c) => unsafe { read_int(src.add(c.offset), c.info.primitive) },
+        None => (0, false),
     };
     // SAFETY: forwarded; counted data is as valid as the record.
-    unsafe { decode_counted(ctx, at, &m.info, count) }
+    unsafe { decode_counted(ctx, at, &m.info, count, counter) }
 }
 
+/// Decodes a flexible array or counted pointer member whose counter member holds `count`
+/// (its bits, sign-extended when `signed`, as [`read_int`] gives them).
+///
+/// A count read from C memory is not trusted:
+/// - a flexible array is *clamped* to its maximum length (spec FLEX-04, as Koffi 2.16.3 does:
+///   it reads the counter as `uint32_t`, so a negative one becomes huge and is clamped too):
+///   the elements lie inside the struct, so nothing past its end is ever read;
+/// - a counted pointer's count is *refused* (`RangeError`) when negative or when its elements
+///   would take more than `max_type_size` bytes: the memory behind the pointer has no known
+///   end, so there is no bound to clamp to, and a garbage count would read (and allocate)
+///   gigabytes, where Koffi reads past the end of the C array or aborts in V8.
+///
+/// # Safety
+/// `src` must hold the member; a counted pointer must point at `count` elements.
 pub(crate) unsafe fn decode_counted(
     ctx: &mut Ctx<'_>,
     src: *const u8,
     member: &TypeInfo,
-    count: usize,
+    count: (u64, bool),
+    counter: &str,
 ) -> JsResult<Value> {
     let env = ctx.env;
+    let (bits, signed) = count;
+    let negative = signed && (bits as i64) < 0;
     match member.detail {
-        // SAFETY: forwarded; FLEX-04 truncates to the maximum length.
-        Detail::Array { len, .. } => unsafe { decode_array(ctx, src, member, Some(count.min(len))) },
+        Detail::Array { len, .. } => {
+            let count = if negative { len } else { usize::try_from(bits).unwrap_or(usize::MAX).min(len) };
+            // SAFETY: forwarded; count <= len elements lie inside the record.
+            unsafe { decode_array(ctx, src, member, Some(count)) }
+        }
         _ => {
+            if negative {
+                return Err(range_error(format!(
+                    "Dynamic length member '{counter}' holds a negative count ({})",
+                    bits as i64
+                )));
+            }
+            let count = usize::try_from(bits).map_err(|_| {
+                range_error(format!("Dynamic length member '{counter}' holds a count too high ({bits})"))
+            })?;
             // SAFETY: the member is pointer-sized.
             let addr = unsafe { read_addr(src, member.size) };
             if addr == 0 {
@@ -167,8 +197,20 @@ pub(crate) unsafe fn decode_counted(
             }
             let elem_id = member.target().unwrap_or(VOID);
             let elem = ctx.inst.type_info(elem_id);
-            let hint = ctx.inst.reg.borrow().default_hint(elem_id);
-            // SAFETY: C promised `count` elements at addr.
+            let (hint, max) = {
+                let reg = ctx.inst.reg.borrow();
+                (reg.default_hint(elem_id), reg.max_type_size)
+            };
+            // The elements form a `T[count]` array, which no type may make larger than
+            // max_type_size (Koffi asserts the same bound when it makes that array type).
+            if count.saturating_mul(elem.size) > max {
+                return Err(range_error(format!(
+                    "Dynamic length member '{counter}' holds a count too high ({count} elements of {}, more than max_type_size = {max} bytes)",
+                    elem.name
+                )));
+            }
+            // SAFETY: C promised `count` elements at addr; decode_elements refuses counts that
+            // no JS value can hold before reading anything.
             unsafe { decode_elements(ctx, addr as usize as *const u8, &elem, count, hint) }
         }
     }
@@ -242,8 +284,11 @@ pub unsafe fn decode_elements(
                 (_, _) if p.int_width().is_some_and(|w| w.1) => T::int32_array,
                 _ => T::uint32_array,
             };
+            // Checked before anything is read or allocated: V8 aborts on a TypedArray longer
+            // than its limit, and on an ArrayBuffer it cannot allocate.
+            let size = limits::typed_array_bytes(env, len, elem.size)?;
             // SAFETY: forwarded.
-            let bytes = unsafe { std::slice::from_raw_parts(src, len * elem.size) };
+            let bytes = unsafe { std::slice::from_raw_parts(src, size) };
             let arr = env.typedarray_copy(kind, bytes)?;
             if let Some((w, _, true)) = p.int_width() {
                 if let Some((data, n)) = env.buffer_data(arr)? {
@@ -256,6 +301,9 @@ pub unsafe fn decode_elements(
             Ok(arr)
         }
         _ => {
+            limits::check_array_length(len)?;
+            // The elements' addresses below stay inside the address space.
+            limits::bytes_of(len, elem.size, "Array")?;
             let arr = env.array(len)?;
             for i in 0..len {
                 // SAFETY: forwarded.

@@ -30,7 +30,7 @@ pub fn encode(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dst: *mut u8) -> JsR
                 let addr = pointer_arg(ctx, v, info, Direction::In)?;
                 write_addr(dst, addr, info.size);
             }
-            Primitive::Record => encode_record(ctx, v, info, dst)?,
+            Primitive::Record => ctx.nested(|ctx| encode_record(ctx, v, info, dst))?,
             Primitive::Union => encode_union(ctx, v, info, dst)?,
             Primitive::Array => encode_array(ctx, v, info, dst)?,
             _ => return Err(type_error(format!("Cannot convert value to type {}", info.name))),
@@ -136,7 +136,10 @@ pub(crate) fn encode_counted(
             let addr = if count == 0 {
                 0
             } else {
-                let tmp = ctx.alloc_zeroed(count * elem.size, elem.align.max(1))?;
+                // Bounded by max_type_size, like every temporary array (a sparse JS Array can
+                // claim 2^32 - 1 elements).
+                let bytes = super::pointer::array_temp_size(ctx, elem.size, count)?;
+                let tmp = ctx.alloc_zeroed(bytes, elem.align.max(1))?;
                 fill_array(ctx, value, &elem, count, tmp)?;
                 tmp as u64
             };
@@ -244,7 +247,7 @@ pub(crate) fn fill_array(ctx: &mut Ctx<'_>, v: Value, elem: &TypeInfo, len: usiz
         return Ok(());
     }
     if let Some((data, bytes)) = env.buffer_data(v)? {
-        let n = bytes.min(len * elem.size);
+        let n = bytes.min(len.saturating_mul(elem.size));
         // SAFETY: n bytes fit in both buffers.
         unsafe { std::ptr::copy_nonoverlapping(data, dst, n) };
         if let Some((w, _, true)) = elem.primitive.int_width() {

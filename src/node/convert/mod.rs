@@ -68,13 +68,32 @@ pub struct Ctx<'a> {
     pub dispose: bool,
     /// Transient callbacks made for this call, released when it returns (spec CB-01).
     pub transients: SmallVec<[(u32, Arc<super::callback::JsHandler>); 2]>,
+    /// Records being converted, one inside the other (see [`MAX_CONVERSION_DEPTH`]).
+    depth: u32,
 }
+
+/// How many records a conversion may nest, one inside the other. Types alone cannot nest
+/// deeper than [`crate::types::MAX_NESTING`], but counted pointers
+/// (`koffi.pointer(T, 'count')`) nest as deep as the data goes: a C list whose elements
+/// point back at it, or a JS object graph with a cycle, would recurse until the stack
+/// overflows. Each level takes well under 2 KiB of stack, so this is at most a few hundred
+/// KiB, far from the stack of any JS thread.
+pub const MAX_CONVERSION_DEPTH: u32 = 4 * crate::types::MAX_NESTING as u32;
 
 impl<'a> Ctx<'a> {
     /// A context whose temporaries live in the call memory `mem`.
     #[inline(always)]
     pub fn for_call(env: Env, inst: &'a Instance, mem: *mut CallMemory) -> Self {
-        Ctx { env, inst, mem, kept: Vec::new(), outs: SmallVec::new(), dispose: true, transients: SmallVec::new() }
+        Ctx {
+            env,
+            inst,
+            mem,
+            kept: Vec::new(),
+            outs: SmallVec::new(),
+            dispose: true,
+            transients: SmallVec::new(),
+            depth: 0,
+        }
     }
 
     /// A context whose temporaries are kept until the caller drops them (for `koffi.encode`,
@@ -88,7 +107,21 @@ impl<'a> Ctx<'a> {
             outs: SmallVec::new(),
             dispose: true,
             transients: SmallVec::new(),
+            depth: 0,
         }
+    }
+
+    /// Runs `f` one record deeper, or refuses when records nest past
+    /// [`MAX_CONVERSION_DEPTH`].
+    #[inline]
+    pub(crate) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> JsResult<T>) -> JsResult<T> {
+        if self.depth >= MAX_CONVERSION_DEPTH {
+            return Err(too_deep());
+        }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
+        result
     }
 
     /// Temporaries made by a persistent context.
@@ -349,4 +382,11 @@ pub fn int_to_js(env: Env, bits: u64, width: usize, signed: bool) -> JsResult<Va
         (_, true) => env.int32(bits as i64 as i32),
         (_, false) => env.uint32(bits as u32),
     }
+}
+
+#[cold]
+fn too_deep() -> crate::node::napi::JsError {
+    error(format!(
+        "Data nests too deeply to convert (more than {MAX_CONVERSION_DEPTH} levels of structs, through counted pointers)"
+    ))
 }
