@@ -205,8 +205,9 @@ add('as primitive', (k) => k.as(1, 'int *'), 'README: koffi.as() of a primitive 
 add('register non-function', (k) => { k.proto('int PaR1(int)'); return k.register(5, 'PaR1 *'); });
 add('register bare proto', (k) => { k.proto('int PaR2(int)'); return k.register(() => 1, 'PaR2'); },
     "koffi-rs names the expected type ('PaR2 *'); upstream prints '<callback> *' literally");
-add('unregister non-external', (k) => k.unregister(5),
-    "wording: 'for callback' (upstream 'for id'); src/node/callback.rs is being rewritten");
+add('unregister non-external', (k) => k.unregister(5));
+add('unregister object', (k) => k.unregister({}));
+add('view length string', (k) => k.view(new Uint8Array(4), 'x'));
 add('unregister twice', (k) => { k.proto('int PaR3(int)'); const c = k.register(() => 1, 'PaR3 *'); k.unregister(c); return k.unregister(c); });
 add('errno set/get', (k) => [k.errno(7), k.errno()]);
 add('errno bad', (k) => k.errno('x'));

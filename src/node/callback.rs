@@ -761,7 +761,7 @@ pub fn unregister(env: Env, args: &Args) -> JsResult<Value> {
     let v = args.at(0);
     if env.type_of(v)? != JsType::External {
         return Err(type_error(format!(
-            "Unexpected {} value for callback, expected registered callback",
+            "Unexpected {} value for id, expected registered callback",
             env.type_name(v)
         )));
     }

@@ -88,7 +88,7 @@ impl Lifeline {
     /// From any thread: queues `data` to the broker. False when there is no broker (the
     /// environment is gone, or being reset): the caller returns zeros.
     pub fn post(&self, data: *mut c_void) -> bool {
-        let tsfn = self.lock();
+        let mut tsfn = self.lock();
         if *tsfn == 0 || !self.is_alive() {
             return false;
         }
@@ -101,6 +101,10 @@ impl Lifeline {
                 sys::ThreadsafeFunctionCallMode::nonblocking,
             )
         };
+        if status == sys::Status::napi_closing {
+            // Node is tearing it down: nobody posts to it again (its finalizer may come later).
+            *tsfn = 0;
+        }
         status == sys::Status::napi_ok
     }
 

@@ -237,7 +237,7 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
     let v = args.at(0);
     let len = args.at(1);
     if env.type_of(len)? != JsType::Number {
-        return Err(type_error(format!("Unexpected {} value for length, expected number", env.type_name(len))));
+        return Err(type_error(format!("Unexpected {} value for length, expected integer", env.type_name(len))));
     }
     let len = env.get_f64(len)?;
     if len < 0.0 || len.is_nan() {
