@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # node-majors.sh [MAJOR...]: runs the JS suite (test/*.test.js) on every Node major that
 # package.json's `engines` claims, with the tagged-value reads on and off (KOFFI_RS_TAGGED=1/0),
-# as docs/ARCHITECTURE.md asks of anything that reads V8's memory layout.
+# as the design asks of anything that reads V8's memory layout.
 #
 #   ci/node-majors.sh            # Node 16, 18, 20 (the host's node if it is 20) and 22
 #   ci/node-majors.sh 18         # one major
