@@ -406,7 +406,13 @@ test('ARR-01 / ARR-03 / ARR-05 · koffi.array errors', () => {
 });
 
 test('Q6 / EXT-10 · explicit String hint on char32_t arrays', { skip: upstream && 'upstream quirk Q6 (refused)' }, () => {
-    assert.equal(koffi.introspect(koffi.array('char32_t', 4, 'String')).hint, 'String');
+    const T = koffi.array('char32_t', 4, 'String');
+    assert.equal(koffi.introspect(T).hint, 'String');
+    const buf = new Uint32Array([0x48, 0x1F600, 0x69, 0]);
+    assert.equal(koffi.decode(buf, T), 'H\u{1F600}i');
+    const out = new Uint32Array(4);
+    koffi.encode(out, T, 'ok');
+    assert.deepEqual([...out], [0x6F, 0x6B, 0, 0]);
 });
 
 test('FLEX-01 / FLEX-02 / FLEX-05 · flexible arrays', () => {

@@ -4,6 +4,10 @@
 //! offset `k` at `[sp, k]` after the call's `sub sp`. "gcc" below means the first, "clang" the
 //! second. Struct names: `F3 {float a, b, c;}`, `D4 {double a, b, c, d;}`, `L2 {long a, b;}`,
 //! `L3 {long a, b, c;}`, `I3 {int a, b, c;}`, `A16 {_Alignas(16) long a; long b;}`.
+//!
+//! Spec items: ABI-08 (AAPCS64, both variants' common rules and the Linux variant) and ABI-09
+//! (the Apple variant's differences: packed stack arguments, variadic arguments on the stack,
+//! caller-extended small integers).
 
 use super::*;
 use crate::abi::testing::{agg, array, fpr as v, gpr as x, moves, mv, rets, sc, sig, stack, strukt, times, union};
