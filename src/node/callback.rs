@@ -269,20 +269,19 @@ impl Handler for JsHandler {
         } else {
             None
         };
-        let this_thread = std::thread::current().id();
         match sp {
             // C runs on the call memory's stack: JS must run on the thread's own.
             // SAFETY: the stack below the recorded point is unused while C runs.
             Some(sp) => unsafe {
                 pool::run_on_stack(sp, &mut |low| {
-                    self.run(Env(self.env), frame, low, this_thread);
+                    self.run(Env(self.env), frame, low, None);
                 })
             },
             // C runs on the thread's stack: nested calls' stack arguments go in the call
             // memory as usual (the address is outside it, so nothing is lowered).
             None => {
                 let at = frame as *mut CallFrame as usize;
-                let temps = self.run(Env(self.env), frame, at, this_thread);
+                let temps = self.run(Env(self.env), frame, at, None);
                 if current.is_null() {
                     // From the event loop: kept until this thread's next such callback.
                     keep_for_thread(temps);
@@ -333,7 +332,7 @@ unsafe extern "C" fn broker_call(env: sys::napi_env, _f: sys::napi_value, _ctx: 
     if !env.is_null() {
         // SAFETY: the handler is kept alive by the blocked thread's Arc; the frame by its stack.
         // The calling thread's C stack is not the call memory's: nothing to keep below.
-        let temps = unsafe { (*remote.handler).run(Env(env), &mut *remote.frame, usize::MAX, remote.thread) };
+        let temps = unsafe { (*remote.handler).run(Env(env), &mut *remote.frame, usize::MAX, Some(remote.thread)) };
         *remote.temps.lock().unwrap_or_else(|e| e.into_inner()) = temps;
     }
     remote.finish();
@@ -369,10 +368,10 @@ impl JsHandler {
 
     /// Runs the JS function for one C call, on the JS thread.
     /// `low`: the lowest address of the C side's stack in use (nested calls go below it).
-    /// `caller`: the thread C called from. Returns the temporaries of a result to keep for
-    /// that thread (a relay outside a synchronous call); a relay during a call keeps them with
-    /// that call instead, and returns none.
-    fn run(&self, env: Env, frame: &mut CallFrame, low: usize, caller: ThreadId) -> Temps {
+    /// `caller`: the thread C called from (None: this one). Returns the temporaries of a result
+    /// to keep for that thread (a relay outside a synchronous call); a relay during a call keeps
+    /// them with that call instead, and returns none.
+    fn run(&self, env: Env, frame: &mut CallFrame, low: usize, caller: Option<ThreadId>) -> Temps {
         if !self.alive.load(Ordering::Acquire) || !self.link.is_alive() {
             if self.link.is_alive() {
                 eprintln!("koffi-rs: a callback was called after koffi.unregister()");
@@ -572,7 +571,7 @@ pub struct Kept {
 /// returns ([`release_kept`]); otherwise the temporaries go back to the calling thread (returned)
 /// and the transient callbacks wait in the instance, both until the next callback relayed for
 /// that thread.
-fn keep(inst: &Instance, kept: Kept, caller: ThreadId) -> Temps {
+fn keep(inst: &Instance, kept: Kept, caller: Option<ThreadId>) -> Temps {
     let call = inst.current_frame.get();
     if !call.is_null() {
         if !kept.temps.is_empty() {
@@ -583,6 +582,8 @@ fn keep(inst: &Instance, kept: Kept, caller: ThreadId) -> Temps {
         }
         return Vec::new();
     }
+    // Looked up only here: `thread::current()` costs atomics a relay during a call can skip.
+    let caller = caller.unwrap_or_else(|| std::thread::current().id());
     let old = if kept.transients.is_empty() {
         inst.thread_transients.borrow_mut().remove(&caller)
     } else {
@@ -760,10 +761,7 @@ pub fn unregister(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     let v = args.at(0);
     if env.type_of(v)? != JsType::External {
-        return Err(type_error(format!(
-            "Unexpected {} value for id, expected registered callback",
-            env.type_name(v)
-        )));
+        return Err(type_error(format!("Unexpected {} value for id, expected registered callback", env.type_name(v))));
     }
     let addr = pointer_address(env, inst, v, None)?.unwrap_or(0);
     let index = pool::index_of(addr as usize);
