@@ -4,7 +4,8 @@
 //! after `unregister` is unlikely to reach a new callback at once. Handlers are `Arc`s: a relay
 //! running on another thread keeps its handler alive even if the slot is released meanwhile.
 //!
-//! A handler swapped out of its slot is freed once no relay of *that slot* is running. Counting
+//! A handler swapped out of its slot is freed by the first change to the pool (a register or a
+//! release) made once no relay of *that slot* is running. Counting
 //! relays per slot (not process-wide) matters for programs whose C main loop is itself inside a
 //! callback (GTK, SDL): some relay is then always running, yet the handlers JS replaces from
 //! inside it must not pile up.
@@ -49,16 +50,20 @@ unsafe impl Send for HandlerPtr {}
 
 static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
 
-/// The handler of each trampoline, read without a lock by the relay (a hot path: a lock here
-/// costed more than the rest of a callback).
-static HANDLERS: [AtomicPtr<Arc<dyn Handler>>; POOL_SIZE] = [const { AtomicPtr::new(std::ptr::null_mut()) }; POOL_SIZE];
+/// One trampoline's entry: its handler, read without a lock by the relay (a hot path: a lock
+/// here costed more than the rest of a callback), and the relays running it now, on any thread.
+/// A handler swapped out of a slot is freed only when that slot's count is zero: a relay that
+/// loaded the old pointer before the swap is then done with it. Side by side, one bounds check
+/// and one cache line serve both.
+struct Entry {
+    handler: AtomicPtr<Arc<dyn Handler>>,
+    in_flight: AtomicU32,
+}
 
-/// Relays running now, per slot, on any thread. A handler swapped out of slot `i` is freed only
-/// when `IN_FLIGHT[i]` is zero: a relay that loaded the old pointer before the swap is then done
-/// with it.
-static IN_FLIGHT: [AtomicU32; POOL_SIZE] = [const { AtomicU32::new(0) }; POOL_SIZE];
+static ENTRIES: [Entry; POOL_SIZE] =
+    [const { Entry { handler: AtomicPtr::new(std::ptr::null_mut()), in_flight: AtomicU32::new(0) } }; POOL_SIZE];
 
-/// Length of the graveyard, readable without the lock (a relay ending checks it).
+/// Length of the graveyard, for `retired()`.
 static RETIRED: AtomicUsize = AtomicUsize::new(0);
 
 fn with_slots<R>(f: impl FnOnce(&mut Slots) -> R) -> R {
@@ -73,35 +78,23 @@ fn new_slots() -> Slots {
 
 /// Runs `f` with the handler of slot `index` (live or tombstone), if any.
 pub(super) fn with_handler(index: u32, f: impl FnOnce(&dyn Handler)) {
-    let (Some(slot), Some(count)) = (HANDLERS.get(index as usize), IN_FLIGHT.get(index as usize)) else { return };
+    let Some(entry) = ENTRIES.get(index as usize) else { return };
     // Sequentially consistent with the swap and the check in `put`: either `put` sees this relay
     // in flight and keeps the old handler alive, or this load sees the new pointer.
-    count.fetch_add(1, Ordering::SeqCst);
-    let p = slot.load(Ordering::SeqCst);
+    entry.in_flight.fetch_add(1, Ordering::SeqCst);
+    let p = entry.handler.load(Ordering::SeqCst);
     if !p.is_null() {
         // SAFETY: a pointer from `put`, not freed while this slot's relay is in flight.
         f(unsafe { &**p });
     }
-    if count.fetch_sub(1, Ordering::SeqCst) == 1 && RETIRED.load(Ordering::Relaxed) != 0 {
-        sweep_after_relay();
-    }
-}
-
-/// The last relay of a slot ended while handlers wait in the graveyard: free what it can,
-/// unless another thread holds the lock (its `put` sweeps, or the next relay's end will).
-#[cold]
-fn sweep_after_relay() {
-    if let Ok(mut guard) = SLOTS.try_lock() {
-        if let Some(slots) = guard.as_mut() {
-            sweep(slots);
-        }
-    }
+    // The graveyard is swept by the next `put`, not here: this is every callback's path.
+    entry.in_flight.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Frees the retired handlers whose slot has no relay running.
 fn sweep(slots: &mut Slots) {
     slots.graveyard.retain(|(index, HandlerPtr(p))| {
-        if IN_FLIGHT[*index as usize].load(Ordering::SeqCst) != 0 {
+        if ENTRIES[*index as usize].in_flight.load(Ordering::SeqCst) != 0 {
             return true;
         }
         // SAFETY: swapped out of its slot, and no relay of that slot is running: nobody holds it.
@@ -114,7 +107,7 @@ fn sweep(slots: &mut Slots) {
 /// Stores a handler in a slot (NULL for none) and retires the previous one.
 fn put(slots: &mut Slots, index: u32, handler: Option<Arc<dyn Handler>>) {
     let new = handler.map(|h| Box::into_raw(Box::new(h))).unwrap_or(std::ptr::null_mut());
-    let old = HANDLERS[index as usize].swap(new, Ordering::SeqCst);
+    let old = ENTRIES[index as usize].handler.swap(new, Ordering::SeqCst);
     if !old.is_null() {
         slots.graveyard.push((index, HandlerPtr(old)));
     }
@@ -272,7 +265,9 @@ mod tests {
             assert_eq!(dropped.load(Ordering::SeqCst), freed_inside);
         });
         assert_eq!(freed_inside, 100);
-        // The relay's end freed it.
-        assert_eq!(dropped.load(Ordering::SeqCst), 101);
+        // The next change to the pool frees it.
+        let (i, _) = register(handler()).unwrap();
+        assert!(release(i, None));
+        assert_eq!(dropped.load(Ordering::SeqCst), 102);
     }
 }

@@ -272,20 +272,12 @@ impl Handler for JsHandler {
         match sp {
             // C runs on the call memory's stack: JS must run on the thread's own.
             // SAFETY: the stack below the recorded point is unused while C runs.
-            Some(sp) => unsafe {
-                pool::run_on_stack(sp, &mut |low| {
-                    self.run(Env(self.env), frame, low, None);
-                })
-            },
+            Some(sp) => unsafe { pool::run_on_stack(sp, &mut |low| self.run(Env(self.env), frame, low, None)) },
             // C runs on the thread's stack: nested calls' stack arguments go in the call
             // memory as usual (the address is outside it, so nothing is lowered).
             None => {
                 let at = frame as *mut CallFrame as usize;
-                let temps = self.run(Env(self.env), frame, at, None);
-                if current.is_null() {
-                    // From the event loop: kept until this thread's next such callback.
-                    keep_for_thread(temps);
-                }
+                self.run(Env(self.env), frame, at, None)
             }
         }
     }
@@ -329,11 +321,13 @@ impl Remote {
 unsafe extern "C" fn broker_call(env: sys::napi_env, _f: sys::napi_value, _ctx: *mut c_void, data: *mut c_void) {
     // SAFETY: `data` is the Remote of a thread blocked in invoke_remote until `finish`.
     let remote = unsafe { &*(data as *const Remote) };
-    if !env.is_null() {
+    // A call queued before the environment ended may be drained after: Node passes a NULL env
+    // then, but the lifeline is checked too, in case the instance went first.
+    // SAFETY: the handler is kept alive by the blocked thread's Arc.
+    if !env.is_null() && unsafe { (*remote.handler).link.is_alive() } {
         // SAFETY: the handler is kept alive by the blocked thread's Arc; the frame by its stack.
         // The calling thread's C stack is not the call memory's: nothing to keep below.
-        let temps = unsafe { (*remote.handler).run(Env(env), &mut *remote.frame, usize::MAX, Some(remote.thread)) };
-        *remote.temps.lock().unwrap_or_else(|e| e.into_inner()) = temps;
+        unsafe { (*remote.handler).run(Env(env), &mut *remote.frame, usize::MAX, Some(remote)) };
     }
     remote.finish();
 }
@@ -368,22 +362,19 @@ impl JsHandler {
 
     /// Runs the JS function for one C call, on the JS thread.
     /// `low`: the lowest address of the C side's stack in use (nested calls go below it).
-    /// `caller`: the thread C called from (None: this one). Returns the temporaries of a result
-    /// to keep for that thread (a relay outside a synchronous call); a relay during a call keeps
-    /// them with that call instead, and returns none.
-    fn run(&self, env: Env, frame: &mut CallFrame, low: usize, caller: Option<ThreadId>) -> Temps {
-        if !self.alive.load(Ordering::Acquire) || !self.link.is_alive() {
-            if self.link.is_alive() {
-                eprintln!("koffi-rs: a callback was called after koffi.unregister()");
-            }
-            return Vec::new();
+    /// `remote`: the queued call when C called from another thread (None: from this one).
+    /// The environment must be alive (the caller checked its lifeline).
+    fn run(&self, env: Env, frame: &mut CallFrame, low: usize, remote: Option<&Remote>) {
+        if !self.alive.load(Ordering::Acquire) {
+            eprintln!("koffi-rs: a callback was called after koffi.unregister()");
+            return;
         }
         // SAFETY: alive, so the environment (and its instance) still exists.
         let inst = unsafe { &*self.inst };
         inst.relayed.set(true);
         // While an exception is pending, further calls return zeros without running JS (CB-08).
         if inst.pending_exception.borrow().is_some() {
-            return Vec::new();
+            return;
         }
         // During a synchronous call, callbacks share a handle scope (see `relay_scope`);
         // otherwise each one gets its own.
@@ -395,41 +386,51 @@ impl JsHandler {
             // SAFETY: JS thread, valid env.
             unsafe { sys::napi_open_handle_scope(env.0, &mut scope) };
         }
-        let mut temps = Vec::new();
         match self.call_js(env, inst, frame, shared, low) {
-            Ok(kept) => temps = keep(inst, kept, caller),
-            Err(e) => {
-                // C receives zeros (a zeroed struct for hidden-pointer results too).
-                let zeros = vec![0u8; self.proto.ret.size.max(8)];
-                // SAFETY: the frame belongs to a call of this prototype.
-                unsafe { frame.store_result(&self.proto.plan.ret, zeros.as_ptr(), self.proto.ret.size, Ext::None) };
-                let exception = if e.is_pending() {
-                    let mut v = std::ptr::null_mut();
-                    // SAFETY: JS thread, an exception is pending.
-                    unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut v) };
-                    v
-                } else {
-                    super::napi::error_value(env, e)
-                };
-                if !exception.is_null() {
-                    if !inst.current_frame.get().is_null() {
-                        set_pending(env, inst, exception);
-                    } else {
-                        // No Koffi call to rethrow it: report it as Node reports uncaught exceptions.
-                        // SAFETY: JS thread, valid env and value.
-                        unsafe { sys::napi_fatal_exception(env.0, exception) };
-                    }
-                }
-            }
+            Ok(None) => {}
+            Ok(Some(kept)) => keep(inst, *kept, remote),
+            Err(e) => self.failed(env, inst, frame, e),
         }
         if !scope.is_null() {
             // SAFETY: the scope opened above.
             unsafe { sys::napi_close_handle_scope(env.0, scope) };
         }
-        temps
     }
 
-    fn call_js(&self, env: Env, inst: &Instance, frame: &mut CallFrame, shared: bool, low: usize) -> JsResult<Kept> {
+    /// The function threw or its result could not be converted (spec CB-08).
+    #[cold]
+    fn failed(&self, env: Env, inst: &Instance, frame: &mut CallFrame, e: super::napi::JsError) {
+        // C receives zeros (a zeroed struct for hidden-pointer results too).
+        let zeros = vec![0u8; self.proto.ret.size.max(8)];
+        // SAFETY: the frame belongs to a call of this prototype.
+        unsafe { frame.store_result(&self.proto.plan.ret, zeros.as_ptr(), self.proto.ret.size, Ext::None) };
+        let exception = if e.is_pending() {
+            let mut v = std::ptr::null_mut();
+            // SAFETY: JS thread, an exception is pending.
+            unsafe { sys::napi_get_and_clear_last_exception(env.0, &mut v) };
+            v
+        } else {
+            super::napi::error_value(env, e)
+        };
+        if !exception.is_null() {
+            if !inst.current_frame.get().is_null() {
+                set_pending(env, inst, exception);
+            } else {
+                // No Koffi call to rethrow it: report it as Node reports uncaught exceptions.
+                // SAFETY: JS thread, valid env and value.
+                unsafe { sys::napi_fatal_exception(env.0, exception) };
+            }
+        }
+    }
+
+    fn call_js(
+        &self,
+        env: Env,
+        inst: &Instance,
+        frame: &mut CallFrame,
+        shared: bool,
+        low: usize,
+    ) -> JsResult<Option<Box<Kept>>> {
         let mem = inst.memory()?;
         // Nested calls made by the JS function must put their stack arguments and frames below
         // the C code that called us and the relay's own frames, when those run on the call
@@ -475,7 +476,7 @@ impl JsHandler {
         frame: &mut CallFrame,
         mem: *mut crate::call::CallMemory,
         shared: bool,
-    ) -> JsResult<Kept> {
+    ) -> JsResult<Option<Box<Kept>>> {
         // A conversion context only for arguments that need one (numbers do not).
         let mut ctx: Option<Ctx<'_>> = None;
         let mut args = smallvec::SmallVec::<[Value; 8]>::new();
@@ -508,7 +509,7 @@ impl JsHandler {
         let result = env.call_function(this, f, &args)?;
         let ret = &self.proto.ret;
         if ret.primitive == Primitive::Void {
-            return Ok(Kept::default());
+            return Ok(None);
         }
         let p = ret.primitive;
         if p.is_integer() || p.is_float() || p == Primitive::Bool {
@@ -526,13 +527,13 @@ impl JsHandler {
                     RetReg::Gpr(i) => frame.ret_gpr[i as usize] = v,
                     RetReg::Fpr(i) => frame.ret_fpr[i as usize] = v,
                 }
-                return Ok(Kept::default());
+                return Ok(None);
             }
             // SAFETY: the frame belongs to a call of this prototype; `bits` holds the value.
             unsafe {
                 frame.store_result(&self.proto.plan.ret, bits.as_ptr() as *const u8, ret.size, self.proto.ret_ext)
             };
-            return Ok(Kept::default());
+            return Ok(None);
         }
         // Temporaries of the result (strings, struct copies) and transient callbacks it holds
         // must outlive this relay (spec CB-07): the caller keeps them (see `keep`).
@@ -554,13 +555,13 @@ impl JsHandler {
         // SAFETY: the frame belongs to a call of this prototype; buf holds ret.size bytes.
         unsafe { frame.store_result(&self.proto.plan.ret, buf, ret.size, self.proto.ret_ext) };
         let (temps, transients) = keep.into_parts();
-        Ok(Kept { temps, transients: transients.into_iter().chain(returned).collect() })
+        Ok(Some(Box::new(Kept { temps, transients: transients.into_iter().chain(returned).collect() })))
     }
 }
 
 /// What a callback's result points into: temporaries (strings, struct copies) and the transient
-/// callbacks it returned (spec CB-07).
-#[derive(Default)]
+/// callbacks it returned (spec CB-07). Boxed where it is returned: most results (numbers) have
+/// none, and a one-word `None` keeps the relay's common path short.
 pub struct Kept {
     temps: Temps,
     transients: Vec<Transient>,
@@ -568,10 +569,11 @@ pub struct Kept {
 
 /// Keeps what a callback's result points into as long as C may use it (JS thread). During a
 /// synchronous call it stays with the innermost call in progress, released when that call
-/// returns ([`release_kept`]); otherwise the temporaries go back to the calling thread (returned)
-/// and the transient callbacks wait in the instance, both until the next callback relayed for
-/// that thread.
-fn keep(inst: &Instance, kept: Kept, caller: Option<ThreadId>) -> Temps {
+/// returns ([`release_kept`]); otherwise the temporaries go to the calling thread (handed back
+/// through `remote`, or kept by this thread when C called from the event loop) and the transient
+/// callbacks wait in the instance, both until the next such callback of that thread.
+#[cold]
+fn keep(inst: &Instance, kept: Kept, remote: Option<&Remote>) {
     let call = inst.current_frame.get();
     if !call.is_null() {
         if !kept.temps.is_empty() {
@@ -580,17 +582,22 @@ fn keep(inst: &Instance, kept: Kept, caller: Option<ThreadId>) -> Temps {
         if !kept.transients.is_empty() {
             inst.callback_transients.borrow_mut().extend(kept.transients.into_iter().map(|t| (call, t)));
         }
-        return Vec::new();
+        return;
     }
-    // Looked up only here: `thread::current()` costs atomics a relay during a call can skip.
-    let caller = caller.unwrap_or_else(|| std::thread::current().id());
+    let caller = match remote {
+        Some(r) => r.thread,
+        None => std::thread::current().id(),
+    };
     let old = if kept.transients.is_empty() {
         inst.thread_transients.borrow_mut().remove(&caller)
     } else {
         inst.thread_transients.borrow_mut().insert(caller, kept.transients)
     };
     release_transients(old.into_iter().flatten());
-    kept.temps
+    match remote {
+        Some(r) => *r.temps.lock().unwrap_or_else(|e| e.into_inner()) = kept.temps,
+        None => keep_for_thread(kept.temps),
+    }
 }
 
 /// Releases what callbacks relayed during the synchronous call `call` kept (it returned). Calls
