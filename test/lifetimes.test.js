@@ -128,6 +128,40 @@ test('MOD-09 · an async call whose callback outlives its worker gets zeros, no 
     assert.deepEqual(r.result, { ok: true }, r.output);
 });
 
+test('MOD-09 · a callback of a terminated worker, called on a new worker\'s JS thread, gets zero', { skip }, () => {
+    // Worker threads' ids are recycled: the new worker may run on the very pthread_t the old one
+    // had. Neither that nor a live-looking transient may make the handler touch the dead worker.
+    const r = child(`
+        const { Worker } = require('worker_threads');
+        const prelude = \`
+            const koffi = require(${JSON.stringify(self)});
+            const { parentPort } = require('worker_threads');
+            const life = koffi.load(${JSON.stringify(lifePath)});\`;
+        const first = prelude + \`
+            koffi.proto('int LtStashCb(int)');
+            const wait = life.func('int lt_stash_wait(LtStashCb *cb, int ms)');
+            wait.async((x) => x + 1, 5000, () => {});
+            setTimeout(() => parentPort.postMessage('stashed'), 50);\`;
+        const second = prelude + \`
+            const call = life.func('int lt_call_stashed(int x)');
+            parentPort.postMessage(call(41));\`;
+        (async () => {
+            const results = [];
+            for (let round = 0; round < 3; round++) {
+                const a = new Worker(first, { eval: true });
+                await new Promise((res) => a.on('message', res));
+                await a.terminate();
+                const b = new Worker(second, { eval: true });
+                results.push(await new Promise((res) => b.on('message', res)));
+                await b.terminate();
+            }
+            done({ results });
+            process.exit(0);
+        })();`);
+    assert.equal(r.status, 0, r.output);
+    assert.deepEqual(r.result, { results: [0, 0, 0] }, r.output);
+});
+
 test('CB-05 · 10,000 register/unregister cycles inside a callback that never returns to its loop', { skip }, () => {
     const lib = koffi.load(lifePath);
     const StrCb = koffi.proto('const char *LtStrCbA(int)');

@@ -238,3 +238,19 @@ EXPORT int lt_sleep_call(LtIntCb cb, int x, int ms)
 /* A pipe for poll handles: fds[0] reads, fds[1] writes. */
 #include <unistd.h>
 EXPORT int lt_pipe(int *fds) { return pipe(fds); }
+
+/* A callback kept by C beyond its environment: lt_stash_wait(cb, ms) keeps cb and then sleeps
+ * (run it with fn.async, so that the callback is a live transient meanwhile); lt_call_stashed(x)
+ * calls it from whatever thread calls this, e.g. another worker's JS thread. */
+static LtIntCb stashed_cb;
+EXPORT int lt_stash_wait(LtIntCb cb, int ms)
+{
+    __atomic_store_n(&stashed_cb, cb, __ATOMIC_RELEASE);
+    sleep_us((long)ms * 1000);
+    return 1;
+}
+EXPORT int lt_call_stashed(int x)
+{
+    LtIntCb cb = __atomic_load_n(&stashed_cb, __ATOMIC_ACQUIRE);
+    return cb ? cb(x) : -1;
+}
