@@ -344,3 +344,20 @@ test('CALL-06 · a blocking read.async on a pipe, then write.async to it, comple
     assert.equal(r.status, 0, r.output);
     assert.deepEqual(r.result, { results: [1, 2, 3] }, r.output);
 });
+
+test('MOD-09 · Node exits cleanly while C threads call callbacks and async calls are in flight', { skip }, () => {
+    for (const how of ['process.exit(0)', 'natural end']) {
+        for (let i = 0; i < 3; i++) {
+            const r = child(`
+                const IntCb = koffi.proto('int LtIntCb(int)');
+                const start = life.func('int lt_hammer_start(LtIntCb *cb, int n)');
+                const later = life.func('int lt_sleep_call(LtIntCb *cb, int x, int ms)');
+                start(koffi.register((x) => x + 1, koffi.pointer(IntCb)), 4);
+                for (let i = 0; i < 8; i++)
+                    later.async((x) => x, i, 30, () => {});
+                setTimeout(() => { done({ ok: true }); ${how === 'natural end' ? '' : how}; }, 15);`);
+            assert.equal(r.status, 0, `${how}: ${r.output}`);
+            assert.deepEqual(r.result, { ok: true }, r.output);
+        }
+    }
+});
