@@ -21,9 +21,26 @@ use koffi_rs::types::{DataModel, MemberSpec, Registry, TypeId};
 use libfuzzer_sys::fuzz_target;
 
 const BUILTINS: &[&str] = &[
-    "bool", "char", "int8_t", "uint8_t", "short", "uint16_t", "int", "uint32_t", "float", "long",
-    "int64_t", "uint64_t", "double", "size_t", "wchar_t", "char16_t", "int16_be_t", "uint32_le_t",
-    "const char *", "void *",
+    "bool",
+    "char",
+    "int8_t",
+    "uint8_t",
+    "short",
+    "uint16_t",
+    "int",
+    "uint32_t",
+    "float",
+    "long",
+    "int64_t",
+    "uint64_t",
+    "double",
+    "size_t",
+    "wchar_t",
+    "char16_t",
+    "int16_be_t",
+    "uint32_le_t",
+    "const char *",
+    "void *",
 ];
 
 struct Bytes<'a>(&'a [u8]);
