@@ -29,5 +29,8 @@ module.exports = {
     libcPath: process.platform === 'linux' ? 'libc.so.6' : null,
     libmPath: process.platform === 'linux' ? 'libm.so.6' : null,
     nodeRunner: runner.length ? runner.join(' ') : null,
+    // Set by ci/sanitize.sh when the addon runs under AddressSanitizer: the few things the
+    // sanitizer runtime refuses (dlopen with RTLD_DEEPBIND aborts the process) are left out.
+    sanitizer: process.env.KOFFI_RS_SANITIZER || null,
     nodeCommand,
 };
