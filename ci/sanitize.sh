@@ -61,8 +61,10 @@ ASAN_OPTIONS="$asan_common:detect_leaks=1" \
 echo "== addon under ASan"
 cargo build --release --lib --target "$host"
 cp "target/asan/$host/release/libkoffi_rs.so" "$out/koffi.node"
-gcc -O1 -g -fsanitize=address -fno-omit-frame-pointer -shared -fPIC -pthread \
-    -o "$out/libkoffitest.so" test/native/koffitest.c
+for src in test/native/koffitest.c:libkoffitest test/native/lifetimes.c:libkoffilife; do
+    gcc -O1 -g -fsanitize=address -fno-omit-frame-pointer -shared -fPIC -pthread \
+        -o "$out/${src#*:}.so" "${src%%:*}"
+done
 unset RUSTFLAGS RUSTC_BOOTSTRAP CARGO_TARGET_DIR
 
 # The addon is instrumented, and the preloaded runtime provides every entry it calls.
