@@ -241,11 +241,19 @@ const fnCases = [
 function callDiffers(proto, args) {
     if (proto.includes('kt_ptr_addr') && args[0] === 2 ** 33) return 'spec §18-Q3: upstream truncates Number addresses to 32 bits';
     if (proto.includes('kt_ptr_addr') && args[0] === 1.5) return 'spec §18-Q3: non-integer addresses are refused';
-    if (proto.includes('kt_bool_not') && typeof args[0] !== 'boolean') return "upstream's message is garbled ('for argmument , expected boolean'); koffi-rs names the argument (README)";
+    if (proto.includes('kt_bool_not') && typeof args[0] !== 'boolean' && process.arch === 'x64')
+        return "upstream's message is garbled on x64 ('for argmument , expected boolean'); koffi-rs names the argument (README)";
     return null;
 }
+// Upstream converts out-of-range numbers with a plain C cast, whose result is the CPU's (x64
+// wraps 2^31 to INT32_MIN, ARM64 saturates to INT32_MAX): nothing to compare with, except on
+// the x64 it was checked on.
+function hostDependent(proto, args) {
+    if (process.arch === 'x64') return false;
+    return (proto.includes('kt_i32_echo') && args[0] === 2 ** 31) || (proto.includes('kt_u64_echo') && args[0] === -1);
+}
 for (const [proto, argLists] of fnCases) {
-    for (const args of argLists) {
+    for (const args of argLists.filter((a) => !hostDependent(proto, a))) {
         add(`call ${proto} (${util.inspect(args)})`, (k, lib) => {
             if (!k.__paKtII) { k.struct('KtIIp', { a: 'int', b: 'int' }); k.__paKtII = true; }
             return lib.func(proto)(...args);
