@@ -20,6 +20,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
+# shellcheck source=ci/unpack.sh
+. "$here/unpack.sh"
 X=${XROOTS:-/opt/xroots}
 export DEBIAN_FRONTEND=noninteractive
 
@@ -142,15 +144,7 @@ install_node() {
         echo "already unpacked: $NODE_DIR ($NODE_PKG)"
         return
     fi
-    local t
-    t=$(mktemp -d)
-    (cd "$t" && npm pack "$NODE_PKG" --silent >/dev/null)
-    rm -rf "$NODE_DIR.tmp"
-    mkdir -p "$NODE_DIR.tmp"
-    tar -xzf "$t"/*.tgz -C "$NODE_DIR.tmp" --strip-components=1
-    rm -rf "$t" "$NODE_DIR"
-    mv "$NODE_DIR.tmp" "$NODE_DIR"  # only a complete unpack counts as done
-    echo "unpacked $NODE_PKG into $NODE_DIR"
+    unpack_npm_package "$NODE_PKG" "$NODE_DIR"
 }
 
 check_tools() {

