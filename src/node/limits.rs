@@ -42,8 +42,17 @@ pub fn count_from_f64(value: f64, what: &str) -> JsResult<usize> {
 }
 
 /// `count * size` in bytes, or a `RangeError` naming `what` when it does not fit a `usize`.
+#[inline]
 pub fn bytes_of(count: usize, size: usize, what: &str) -> JsResult<usize> {
-    count.checked_mul(size).ok_or_else(|| range_error(format!("{what} of {count} × {size} bytes overflows")))
+    match count.checked_mul(size) {
+        Some(bytes) => Ok(bytes),
+        None => Err(overflow(count, size, what)),
+    }
+}
+
+#[cold]
+fn overflow(count: usize, size: usize, what: &str) -> JsError {
+    range_error(format!("{what} of {count} × {size} bytes overflows"))
 }
 
 /// The largest ArrayBuffer or TypedArray, in bytes, that Node makes: `buffer.constants.MAX_LENGTH`.
@@ -104,6 +113,19 @@ pub fn check_array_length(count: usize) -> JsResult<()> {
 /// The running Node's major version (0 when Node-API cannot tell, which picks the smaller
 /// limits).
 fn node_major(env: Env) -> u32 {
+    // One Node per process: asked once (conversions of arrays check their length against it).
+    static MAJOR: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let known = MAJOR.load(std::sync::atomic::Ordering::Relaxed);
+    if known != 0 {
+        return known;
+    }
+    let major = ask_node_major(env);
+    MAJOR.store(major, std::sync::atomic::Ordering::Relaxed);
+    major
+}
+
+#[cold]
+fn ask_node_major(env: Env) -> u32 {
     let mut version = std::ptr::null();
     // SAFETY: JS thread, valid env; Node returns a pointer to a static struct.
     let status = unsafe { napi::sys::napi_get_node_version(env.0, &mut version) };

@@ -129,6 +129,7 @@ pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &Typ
 ///
 /// # Safety
 /// As [`decode`], for the whole record.
+#[inline(always)]
 pub(crate) unsafe fn decode_member(
     ctx: &mut Ctx<'_>,
     src: *const u8,
