@@ -408,11 +408,15 @@ pub fn execute(
     // A conversion context only when a string or pointer needs the general conversion.
     let mut ctx: Option<Ctx<'_>> = None;
     // `args` has the function's parameter count: a constant in each lean entry.
-    let mut filled = if args.is_empty() { Ok(()) } else { fill(env, inst, c, fast, args, mem, frame, &mut ctx, mark) };
-    if filled.is_ok() && ctx.is_some() {
-        // The general conversion may have run JS (getters), which may have unloaded the library.
-        filled = c.ensure_loaded();
-    }
+    let filled = if args.is_empty() {
+        Ok(())
+    } else {
+        fill(env, inst, c, fast, args, mem, frame, &mut ctx, mark).and_then(|()| match ctx {
+            // The general conversion may have run JS (getters), which may have unloaded the library.
+            Some(_) => c.ensure_loaded(),
+            None => Ok(()),
+        })
+    };
     let result = match filled.and_then(|()| result_memory(fast, frame, mem)) {
         Ok(sret) => call(env, inst, c, fast, frame, mem, sret),
         Err(e) => Err(e),
