@@ -760,7 +760,7 @@ pub fn register(env: Env, args: &Args) -> JsResult<Value> {
     let handler = make_handler(env, inst, func, this, p)?;
     let (index, addr) = pool::register(handler.clone()).map_err(|e| error(e.to_string()))?;
     inst.registered.borrow_mut().insert(index, handler);
-    pointer_value(env, inst, addr as usize as u64, proto_id)
+    pointer_value(env, addr as usize as u64, proto_id)
 }
 
 /// `koffi.unregister(ptr)` (spec CB-04).
@@ -770,7 +770,7 @@ pub fn unregister(env: Env, args: &Args) -> JsResult<Value> {
     if env.type_of(v)? != JsType::External {
         return Err(type_error(format!("Unexpected {} value for id, expected registered callback", env.type_name(v))));
     }
-    let addr = pointer_address(env, inst, v, None)?.unwrap_or(0);
+    let addr = pointer_address(env, v, None)?.unwrap_or(0);
     let index = pool::index_of(addr as usize);
     let handler = index.and_then(|i| inst.registered.borrow_mut().remove(&i));
     match (index, handler) {

@@ -174,15 +174,15 @@ impl Callable {
     }
 
     /// The `info` property: `{ name, arguments, result }` (spec FN-15).
-    pub fn info_object(&self, env: Env, inst: &Instance) -> JsResult<Value> {
+    pub fn info_object(&self, env: Env) -> JsResult<Value> {
         let obj = env.object()?;
         env.set(obj, "name", env.string(&self.name)?)?;
         let args = env.array(self.sig.params.len())?;
         for (i, p) in self.sig.params.iter().enumerate() {
-            env.set_element(args, i as u32, type_value(env, inst, p.ty, p.dir)?)?;
+            env.set_element(args, i as u32, type_value(env, p.ty, p.dir)?)?;
         }
         env.set(obj, "arguments", args)?;
-        env.set(obj, "result", type_value(env, inst, self.sig.ret, Direction::In)?)?;
+        env.set(obj, "result", type_value(env, self.sig.ret, Direction::In)?)?;
         Ok(obj)
     }
 }

@@ -19,7 +19,7 @@ const CAST_TAG: napi_type_tag = napi_type_tag { lower: 0x6b6f_6666_6972_7343, up
 const PTR_MAGIC: u64 = 0x6b6f_6666_6972_7350;
 
 /// Creates the type value for `id` (with a direction for parameter types).
-pub fn type_value(env: Env, _inst: &Instance, id: TypeId, dir: Direction) -> JsResult<Value> {
+pub fn type_value(env: Env, id: TypeId, dir: Direction) -> JsResult<Value> {
     let dir_bits = match dir {
         Direction::In => 0usize,
         Direction::Out => 1,
@@ -56,7 +56,7 @@ fn pointer_tag(pointee: TypeId) -> napi_type_tag {
 
 /// A pointer value for `addr`, tagged with its pointee type.
 #[inline]
-pub fn pointer_value(env: Env, _inst: &Instance, addr: u64, pointee: TypeId) -> JsResult<Value> {
+pub fn pointer_value(env: Env, addr: u64, pointee: TypeId) -> JsResult<Value> {
     let v = env.external(addr as usize as *mut _)?;
     env.tag(v, &pointer_tag(pointee))?;
     Ok(v)
@@ -66,7 +66,7 @@ pub fn pointer_value(env: Env, _inst: &Instance, addr: u64, pointee: TypeId) -> 
 /// against `expected` by the rules of spec J2C-06: same pointee, or either side `void`.
 /// `Ok(None)` means the tag does not fit.
 #[inline]
-pub fn pointer_address(env: Env, _inst: &Instance, v: Value, expected: Option<TypeId>) -> JsResult<Option<u64>> {
+pub fn pointer_address(env: Env, v: Value, expected: Option<TypeId>) -> JsResult<Option<u64>> {
     let fits = match expected {
         None => !env.has_tag(v, &TYPE_TAG)?,
         Some(t) if t == VOID => !env.has_tag(v, &TYPE_TAG)?,
@@ -81,7 +81,7 @@ pub fn pointer_address(env: Env, _inst: &Instance, v: Value, expected: Option<Ty
 /// The address of a pointer value tagged with exactly `pointee` (callback parameters accept
 /// nothing looser: spec J2C-10).
 #[inline]
-pub fn exact_pointer_address(env: Env, _inst: &Instance, v: Value, pointee: TypeId) -> JsResult<Option<u64>> {
+pub fn exact_pointer_address(env: Env, v: Value, pointee: TypeId) -> JsResult<Option<u64>> {
     if !env.has_tag(v, &pointer_tag(pointee))? {
         return Ok(None);
     }

@@ -340,7 +340,7 @@ fn symbol(env: Env, lib: &Arc<LibHandle>, args: &Args) -> JsResult<Value> {
     let name = env.get_string(args.at(0))?;
     let (ty, _) = resolve_spec(env, inst, args.at(1))?;
     let addr = lib.symbol(&name).ok_or_else(|| error(format!("Cannot find symbol '{name}' in shared library")))?;
-    pointer_value(env, inst, addr as usize as u64, ty)
+    pointer_value(env, addr as usize as u64, ty)
 }
 
 /// Wraps a callable in a JS function (spec FN-15): named after the C function, with `info`, and
@@ -383,8 +383,7 @@ fn unwrap_callable<'a>(env: Env, f: Value) -> JsResult<&'a Arc<Callable>> {
 
 /// `_infoOf(fn)`: the `info` object of a declared function (spec FN-15).
 pub fn info_of(env: Env, args: &Args) -> JsResult<Value> {
-    let inst = Instance::of(env)?;
-    unwrap_callable(env, args.at(0))?.info_object(env, inst)
+    unwrap_callable(env, args.at(0))?.info_object(env)
 }
 
 /// `_asyncOf(fn)`: the asynchronous twin of a declared function (spec FN-16).

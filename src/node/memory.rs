@@ -18,10 +18,10 @@ struct Target {
     limit: Option<usize>,
 }
 
-fn target(env: Env, inst: &Instance, v: Value, offset: f64, what: &str) -> JsResult<Target> {
+fn target(env: Env, v: Value, offset: f64, what: &str) -> JsResult<Target> {
     match env.type_of(v)? {
         JsType::External => {
-            let Some(addr) = pointer_address(env, inst, v, None)? else {
+            let Some(addr) = pointer_address(env, v, None)? else {
                 return Err(type_error(format!("Unexpected Type value for {what}, expected external or TypedArray")));
             };
             Ok(Target { addr: if addr == 0 { 0 } else { addr.wrapping_add(offset as i64 as u64) }, limit: None })
@@ -75,7 +75,7 @@ pub fn decode(env: Env, args: &Args) -> JsResult<Value> {
     let length = if args.len() > ty_at + 1 { number_arg(env, args.at(ty_at + 1))? } else { None };
     let (id, _) = resolve_spec(env, inst, args.at(ty_at))?;
     let info = inst.type_info(id);
-    let t = target(env, inst, args.at(0), offset, "variable")?;
+    let t = target(env, args.at(0), offset, "variable")?;
     if let Detail::Proto(sig) = &info.detail {
         if sig.variadic {
             return Err(type_error("Cannot decode variadic function pointers"));
@@ -167,7 +167,7 @@ pub fn encode(env: Env, args: &Args) -> JsResult<Value> {
         }
     }
     let info = inst.type_info(id);
-    let t = target(env, inst, args.at(0), offset, "reference")?;
+    let t = target(env, args.at(0), offset, "reference")?;
     if t.addr == 0 {
         return Err(error("Cannot encode data in NULL pointer"));
     }
@@ -194,12 +194,11 @@ pub fn encode(env: Env, args: &Args) -> JsResult<Value> {
 
 /// `koffi.address(value)` (spec MEM-11).
 pub fn address(env: Env, args: &Args) -> JsResult<Value> {
-    let inst = Instance::of(env)?;
     expect_args(args, 1)?;
     let v = args.at(0);
     let addr = match env.type_of(v)? {
         JsType::Null | JsType::Undefined => 0,
-        _ => pointer_or_buffer(env, inst, v)?.0,
+        _ => pointer_or_buffer(env, v)?.0,
     };
     env.bigint_u64(addr)
 }
@@ -215,9 +214,9 @@ fn expect_args(args: &Args, n: usize) -> JsResult<()> {
 
 /// The address of a pointer value, or of a TypedArray's or ArrayBuffer's bytes with their
 /// length (spec MEM-11): what `address`, `view` and `call` take as `ptr`.
-fn pointer_or_buffer(env: Env, inst: &Instance, v: Value) -> JsResult<(u64, Option<usize>)> {
+fn pointer_or_buffer(env: Env, v: Value) -> JsResult<(u64, Option<usize>)> {
     let found = match env.type_of(v)? {
-        JsType::External => pointer_address(env, inst, v, None)?.map(|a| (a, None)),
+        JsType::External => pointer_address(env, v, None)?.map(|a| (a, None)),
         JsType::Object => env.buffer_data(v)?.map(|(data, len)| (data as u64, Some(len))),
         _ => None,
     };
@@ -232,7 +231,6 @@ fn pointer_or_buffer(env: Env, inst: &Instance, v: Value) -> JsResult<(u64, Opti
 
 /// `koffi.view(ptr, length)` (spec MEM-12): an ArrayBuffer aliasing native memory.
 pub fn view(env: Env, args: &Args) -> JsResult<Value> {
-    let inst = Instance::of(env)?;
     expect_args(args, 2)?;
     let v = args.at(0);
     let len = args.at(1);
@@ -253,7 +251,7 @@ pub fn view(env: Env, args: &Args) -> JsResult<Value> {
     if len > max {
         return Err(range_error(format!("View length {len} is too high (max = {max})")));
     }
-    let (addr, limit) = pointer_or_buffer(env, inst, v)?;
+    let (addr, limit) = pointer_or_buffer(env, v)?;
     // A view of a JS buffer stays inside it and keeps it alive (upstream does neither: a
     // longer view reads past it, and one that outlives it reads freed memory).
     let (finalize, keep): (napi::sys::napi_finalize, napi::sys::napi_ref) = match limit {
@@ -330,18 +328,17 @@ pub fn alloc(env: Env, args: &Args) -> JsResult<Value> {
     if ptr.is_null() {
         return Err(error("Failed to allocate memory"));
     }
-    pointer_value(env, inst, ptr as usize as u64, id)
+    pointer_value(env, ptr as usize as u64, id)
 }
 
 /// `koffi.free(ptr)` (spec MEM-14).
 pub fn free(env: Env, args: &Args) -> JsResult<Value> {
-    let inst = Instance::of(env)?;
     expect_args(args, 1)?;
     let v = args.at(0);
     match env.type_of(v)? {
         JsType::Null | JsType::Undefined => {}
         JsType::External => {
-            let addr = pointer_address(env, inst, v, None)?
+            let addr = pointer_address(env, v, None)?
                 .ok_or_else(|| type_error("Unexpected Type value for ptr, expected external pointer"))?;
             // SAFETY: the user hands back memory from the C allocator (koffi.alloc or C).
             unsafe { libc::free(addr as usize as *mut libc::c_void) };
@@ -364,7 +361,7 @@ pub fn call(env: Env, args: &Args) -> JsResult<Value> {
     // from `koffi.view`), as upstream; NULL is refused (upstream jumps to it).
     let addr = match env.type_of(v)? {
         JsType::Null | JsType::Undefined => None,
-        _ => Some(pointer_or_buffer(env, inst, v)?.0),
+        _ => Some(pointer_or_buffer(env, v)?.0),
     }
     .filter(|a| *a != 0)
     .ok_or_else(|| type_error(format!("Unexpected {} value for ptr, expected external pointer", env.type_name(v))))?;

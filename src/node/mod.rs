@@ -194,7 +194,7 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
     env.set(os, "errno", settings::errno_constants(env)?)?;
     env.set(exports, "os", os)?;
     let node = env.object()?;
-    env.set(node, "env", handles::pointer_value(env, inst, env.0 as usize as u64, crate::types::VOID)?)?;
+    env.set(node, "env", handles::pointer_value(env, env.0 as usize as u64, crate::types::VOID)?)?;
     env.set(exports, "node", node)?;
     env.set(exports, "version", env.string("2.16.3")?)?;
     let implementation = env.object()?;

@@ -86,7 +86,7 @@ pub fn record(env: Env, args: &Args, packed: bool, union: bool) -> JsResult<Valu
     }
     let id =
         define_record(inst, name.as_deref(), redefine, union, |id| define_members(env, inst, id, members, packed))?;
-    type_value(env, inst, id, Direction::In)
+    type_value(env, id, Direction::In)
 }
 
 /// Defines a record named `name` (or redefines the opaque type `redefine`) with the members
@@ -139,7 +139,7 @@ pub fn record_flat(env: Env, args: &Args) -> JsResult<Value> {
     })?
     .flatten();
     match defined {
-        Some(id) => type_value(env, inst, id?, Direction::In),
+        Some(id) => type_value(env, id?, Direction::In),
         None => env.undefined(),
     }
 }
@@ -198,7 +198,7 @@ pub fn opaque(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     let name = if args.len() > 0 { optional_name(env, args.at(0), "name")? } else { None };
     let id = inst.reg.borrow_mut().opaque(name.as_deref())?;
-    type_value(env, inst, id, Direction::In)
+    type_value(env, id, Direction::In)
 }
 
 /// `koffi.pointer(...)` in its forms (spec PTR-01..PTR-07).
@@ -240,7 +240,7 @@ pub fn pointer(env: Env, args: &Args) -> JsResult<Value> {
         reg.pointer_to(to)
     };
     drop(reg);
-    type_value(env, inst, id, Direction::In)
+    type_value(env, id, Direction::In)
 }
 
 fn parse_hint(env: Env, v: Value) -> JsResult<Option<ArrayHint>> {
@@ -284,7 +284,7 @@ pub fn array(env: Env, args: &Args) -> JsResult<Value> {
     };
     let hint = if args.len() > hint_at { parse_hint(env, args.at(hint_at))? } else { None };
     let id = inst.reg.borrow_mut().array_of(elem, len, hint, counted_by)?;
-    type_value(env, inst, id, Direction::In)
+    type_value(env, id, Direction::In)
 }
 
 /// `koffi.alias(name, type)` (spec TS-14).
@@ -299,7 +299,7 @@ pub fn alias(env: Env, args: &Args) -> JsResult<Value> {
     let name = env.get_string(args.at(0))?;
     let (id, dir) = resolve_spec(env, inst, args.at(1))?;
     inst.reg.borrow_mut().alias(&name, id)?;
-    type_value(env, inst, id, dir)
+    type_value(env, id, dir)
 }
 
 /// `koffi.proto(...)` (spec PROTO-01..PROTO-03).
@@ -363,7 +363,7 @@ pub fn proto(env: Env, args: &Args) -> JsResult<Value> {
         }
     };
     let id = inst.reg.borrow_mut().proto(sig)?;
-    type_value(env, inst, id, Direction::In)
+    type_value(env, id, Direction::In)
 }
 
 /// `koffi.disposable(...)` (spec DISP-01, DISP-02).
@@ -391,7 +391,7 @@ pub fn disposable(env: Env, args: &Args) -> JsResult<Value> {
         },
     };
     let id = inst.reg.borrow_mut().disposable(name.as_deref(), base, disposer)?;
-    type_value(env, inst, id, Direction::In)
+    type_value(env, id, Direction::In)
 }
 
 /// `koffi.in/out/inout(type)` (spec OUT-01).
@@ -405,7 +405,7 @@ pub fn direction(env: Env, args: &Args, dir: Direction) -> JsResult<Value> {
     if !info.primitive.is_pointer_like() {
         return Err(type_error(format!("Unexpected {} type, expected pointer or string type", info.name)));
     }
-    type_value(env, inst, id, dir)
+    type_value(env, id, dir)
 }
 
 /// `koffi.as(value, type)` (spec J2C-12).
@@ -423,7 +423,7 @@ pub fn cast(env: Env, args: &Args) -> JsResult<Value> {
     if !matches!(env.type_of(value)?, JsType::Object | JsType::Function | JsType::External) {
         return Err(type_error(format!("Unexpected {} value for value, expected object", env.type_name(value))));
     }
-    let ty = type_value(env, inst, id, Direction::In)?;
+    let ty = type_value(env, id, Direction::In)?;
     cast_marker(env, value, ty)
 }
 
@@ -466,7 +466,7 @@ pub fn offset_of(env: Env, args: &Args) -> JsResult<Value> {
 pub fn resolve_api(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     let (id, dir) = resolve_spec(env, inst, args.at(0))?;
-    type_value(env, inst, id, dir)
+    type_value(env, id, dir)
 }
 
 /// `koffi.introspect(type)`: one frozen object per type (spec TS-11).
@@ -492,18 +492,18 @@ pub fn introspect_id(env: Env, inst: &Instance, id: TypeId) -> JsResult<Value> {
         Detail::Array { elem, len, hint, .. } => {
             env.set(obj, "length", env.double(*len as f64)?)?;
             env.set(obj, "hint", env.string(hint.name())?)?;
-            env.set(obj, "ref", type_value(env, inst, *elem, Direction::In)?)?;
+            env.set(obj, "ref", type_value(env, *elem, Direction::In)?)?;
         }
         // Upstream describes a function pointer like the prototype itself: no `ref` (TS-11).
         Detail::Pointer { to, .. } if info.primitive != Primitive::Callback => {
-            env.set(obj, "ref", type_value(env, inst, *to, Direction::In)?)?
+            env.set(obj, "ref", type_value(env, *to, Direction::In)?)?
         }
         Detail::Record { members } | Detail::Union { members } => {
             let list = env.object()?;
             for m in members.iter().filter(|m| m.exposed()) {
                 let entry = env.object()?;
                 env.set(entry, "name", env.string(&m.name)?)?;
-                env.set(entry, "type", type_value(env, inst, m.ty, Direction::In)?)?;
+                env.set(entry, "type", type_value(env, m.ty, Direction::In)?)?;
                 env.set(entry, "offset", env.double(m.offset as f64)?)?;
                 if let Some(c) = &m.counted_by {
                     env.set(entry, "countedBy", env.string(c)?)?;
@@ -528,7 +528,7 @@ pub fn types_object(env: Env, inst: &Instance) -> JsResult<Value> {
     let names: Vec<(String, TypeId)> =
         inst.reg.borrow().builtin_type_names().map(|(n, id)| (n.to_string(), id)).collect();
     for (name, id) in names {
-        env.set(obj, &name, type_value(env, inst, id, Direction::In)?)?;
+        env.set(obj, &name, type_value(env, id, Direction::In)?)?;
     }
     Ok(obj)
 }

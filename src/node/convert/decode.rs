@@ -37,11 +37,7 @@ pub unsafe fn decode(ctx: &mut Ctx<'_>, src: *const u8, info: &TypeInfo) -> JsRe
             }
             Primitive::Pointer | Primitive::Callback => {
                 let addr = read_addr(src, info.size);
-                let v = if addr == 0 {
-                    env.null()?
-                } else {
-                    pointer_value(env, ctx.inst, addr, info.target().unwrap_or(VOID))?
-                };
+                let v = if addr == 0 { env.null()? } else { pointer_value(env, addr, info.target().unwrap_or(VOID))? };
                 dispose(ctx, info, addr)?;
                 v
             }
@@ -85,7 +81,7 @@ pub fn dispose(ctx: &mut Ctx<'_>, info: &TypeInfo, addr: u64) -> JsResult<()> {
             if let Some(f) = f {
                 let f = env.deref(f)?;
                 let pointee = info.target().unwrap_or(ctx.inst.chars[string_width(info.primitive) / 2]);
-                let ptr = pointer_value(env, ctx.inst, addr, pointee)?;
+                let ptr = pointer_value(env, addr, pointee)?;
                 let this = env.null()?;
                 env.call_function(this, f, &[ptr])?;
             }
@@ -224,7 +220,7 @@ pub(crate) unsafe fn decode_union(ctx: &mut Ctx<'_>, src: *const u8, info: &Type
     // SAFETY: both hold info.size bytes.
     unsafe { std::ptr::copy_nonoverlapping(src, data, info.size) };
     let make = ctx.inst.helper(env, |h| h.make_union)?;
-    let ty = crate::node::handles::type_value(env, ctx.inst, id, Direction::In)?;
+    let ty = crate::node::handles::type_value(env, id, Direction::In)?;
     let undefined = env.undefined()?;
     env.call_function(undefined, make, &[ty, buffer])
 }

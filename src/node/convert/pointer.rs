@@ -48,7 +48,7 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
                 }
                 _ => info.target(),
             };
-            return match pointer_address(env, ctx.inst, v, pointee)? {
+            return match pointer_address(env, v, pointee)? {
                 Some(a) => Ok(a),
                 None => {
                     let name = crate::node::handles::external_name(env, ctx.inst, v)?;
@@ -167,7 +167,7 @@ pub(crate) fn callback_arg(ctx: &mut Ctx<'_>, v: Value, t: JsType, info: &TypeIn
             }
             crate::node::callback::transient(ctx, v, proto)
         }
-        JsType::External => match exact_pointer_address(env, ctx.inst, v, proto)? {
+        JsType::External => match exact_pointer_address(env, v, proto)? {
             Some(a) => Ok(a),
             None => {
                 let name = crate::node::handles::external_name(env, ctx.inst, v)?;
@@ -182,7 +182,7 @@ pub(crate) fn callback_arg(ctx: &mut Ctx<'_>, v: Value, t: JsType, info: &TypeIn
                 let cast = ctx.inst.type_info(id);
                 if env.type_of(value)? == JsType::External && cast.primitive == Primitive::Callback {
                     // An explicit cast: any pointer value becomes this function pointer.
-                    return pointer_address(env, ctx.inst, value, None)?
+                    return pointer_address(env, value, None)?
                         .ok_or_else(|| type_error(format!("Unexpected Type value, expected {}", info.name)));
                 }
                 pointer_arg(ctx, value, &cast, Direction::In)
