@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The engine tests and the whole JS suite under AddressSanitizer (issue 9, "proof at scale").
+# The engine tests and the whole JS suite under AddressSanitizer.
 #
 # - Engine: `cargo test --no-default-features --workspace` built with `-Zsanitizer=address`;
 #   test executables get rustc's own static ASan runtime.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run soak`: drives every lifetime-bearing path of the addon at scale and checks that the
-// process's memory stays flat (issue 9, "proof at scale"):
+// process's memory stays flat:
 //
 //   sync        10,000,000 synchronous calls (ints, doubles, strings, structs by value)
 //   callbacks    1,000,000 callbacks: transient, registered, returning strings, and from C

@@ -1,4 +1,4 @@
-// Sizes from the outside are checked (issue 9, deliverable 5): TypedArray element sizes, lengths
+// Sizes from the outside are checked: TypedArray element sizes, lengths
 // given to view/decode/encode/alloc/array, counts read from C memory, nesting depth, and inputs
 // long enough to expose quadratic work. Cases that abort or overflow the stack in Koffi 2.16.3
 // (and did in koffi-rs before) run in a child process, so that a crash fails one test instead

@@ -1,4 +1,4 @@
-// Lifetimes (issue 9): what C can still reach after reset(), a worker's end or exit fails safe.
+// Lifetimes: what C can still reach after reset(), a worker's end or exit fails safe.
 // The risky cases run in a child process, so that a crash shows up as a failed test with the
 // child's output rather than taking the runner down.
 'use strict';

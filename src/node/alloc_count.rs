@@ -2,7 +2,7 @@
 //! can show that synchronous calls of fixed-shape signatures allocate nothing (issue 5). The
 //! count is one relaxed atomic add per allocation; it is read through
 //! `koffi.implementation.heapAllocations()`. The bytes held (`heapBytes()`) show that memory kept
-//! for C, such as the strings callbacks return, does not pile up (issue 9).
+//! for C, such as the strings callbacks return, does not pile up.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};

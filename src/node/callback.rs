@@ -8,7 +8,7 @@
 //! by the function makes C receive zeros and is rethrown by the Koffi call that is running when
 //! C returns (CB-08).
 //!
-//! Lifetimes (issue 9): every handler holds its environment's [`Lifeline`] and touches the
+//! Lifetimes: every handler holds its environment's [`Lifeline`] and touches the
 //! environment only while the lifeline says it lives and the caller is on its JS thread; any
 //! other late call returns zeros. What a callback's result points into ([`Kept`]) lives until
 //! the C call that invoked the callback returns (relays during a call), or until the next

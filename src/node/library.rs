@@ -20,7 +20,7 @@ use crate::types::{parse_prototype, Convention, FuncSig, Param};
 /// function declared from it.
 ///
 /// The library is unmapped only by `lib.unload()` (spec LIB-10), and only once no call into it
-/// is in flight; garbage collection and environment teardown never unmap it (issue 9). C code
+/// is in flight; garbage collection and environment teardown never unmap it. C code
 /// may have left pointers into it where nothing of ours can see them: libuv handles on Node's
 /// loop, `atexit` handlers, threads. Unmapping under them crashes the process later, far from
 /// the cause, so a library nobody unloads stays mapped until the process ends.

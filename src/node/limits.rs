@@ -1,5 +1,5 @@
 //! Lengths from JS and from C memory, checked against what V8 and Node can make before any
-//! Node-API call is asked to make it (issue 9, deliverable 5).
+//! Node-API call is asked to make it.
 //!
 //! Node-API does not fail cleanly everywhere: `napi_create_arraybuffer` ends in V8's
 //! `FatalProcessOutOfMemory` when the allocation fails, and an ArrayBuffer or TypedArray longer

@@ -5,7 +5,7 @@
 //! handle value, `_pollStart(handle, events, callback)`, `_pollStop`, `_pollClose`, `_pollRef`.
 //! libuv is Node's own (its symbols resolve inside the node binary, like Node-API's).
 //!
-//! Handles left open belong to their environment (issue 9): an async cleanup hook closes them
+//! Handles left open belong to their environment: an async cleanup hook closes them
 //! when the environment ends (a worker exiting or terminated, Node's exit), and Node keeps
 //! running the loop until the last close callback has run, as libuv requires before the loop
 //! is closed.
