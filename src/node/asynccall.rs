@@ -8,7 +8,7 @@
 //! TypedArrays included, §18-Q11) is referenced until then.
 
 use std::ffi::c_void;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use napi::sys;
 use smallvec::SmallVec;
@@ -19,6 +19,7 @@ use super::func::{errno, finish, prepare, set_errno, Callable};
 use super::instance::Instance;
 use super::library::InFlight;
 use super::napi::{error, error_value, type_error, Env, ErrorKind, JsError, JsResult, JsType, Value};
+use super::tsfn::GuardedTsfn;
 use crate::call::{invoke, CallFrame, CallMemory};
 
 /// One asynchronous call in flight.
@@ -161,35 +162,21 @@ unsafe fn execute(call: *mut AsyncCall) {
     }
 }
 
-/// The thread-safe function that brings finished calls back to an environment's JS thread.
-/// Pool threads send through it under a lock; when Node finalizes it (the environment is
-/// going away) the handle is cleared under the same lock, and later calls are dropped.
+/// The thread-safe function that brings finished calls back to an environment's JS thread,
+/// guarded (see `GuardedTsfn`): cleared when Node finalizes it, after which calls are dropped.
 pub struct Completion {
-    tsfn: Mutex<usize>,
+    tsfn: GuardedTsfn,
 }
 
 impl Completion {
     fn tsfn(&self) -> sys::napi_threadsafe_function {
-        *self.tsfn.lock().unwrap_or_else(|e| e.into_inner()) as sys::napi_threadsafe_function
+        self.tsfn.get()
     }
 
     /// From any thread: hands the finished call at `data` to the JS thread. False when the
     /// environment is gone: the call stays the caller's.
     fn send(&self, data: usize) -> bool {
-        let tsfn = self.tsfn.lock().unwrap_or_else(|e| e.into_inner());
-        if *tsfn == 0 {
-            return false;
-        }
-        // SAFETY: the handle is alive while it is set (cleared by its finalizer under this
-        // lock); the queue is unbounded, so a non-blocking call never waits.
-        let status = unsafe {
-            sys::napi_call_threadsafe_function(
-                *tsfn as sys::napi_threadsafe_function,
-                data as *mut c_void,
-                sys::ThreadsafeFunctionCallMode::nonblocking,
-            )
-        };
-        status == sys::Status::napi_ok
+        self.tsfn.post(data as *mut c_void)
     }
 }
 
@@ -198,7 +185,7 @@ fn completion(env: Env, inst: &Instance) -> JsResult<Arc<Completion>> {
     if let Some(done) = inst.async_done.borrow().as_ref() {
         return Ok(done.clone());
     }
-    let done = Arc::new(Completion { tsfn: Mutex::new(0) });
+    let done = Arc::new(Completion { tsfn: GuardedTsfn::default() });
     let name = env.string("koffi-rs async")?;
     let mut tsfn = std::ptr::null_mut();
     let finalize_data = Arc::into_raw(done.clone()) as *mut c_void;
@@ -227,7 +214,7 @@ fn completion(env: Env, inst: &Instance) -> JsResult<Arc<Completion>> {
     // Unref'd while no call is in flight: an idle environment may exit.
     // SAFETY: JS thread, the function just made.
     unsafe { sys::napi_unref_threadsafe_function(env.0, tsfn) };
-    *done.tsfn.lock().unwrap_or_else(|e| e.into_inner()) = tsfn as usize;
+    done.tsfn.set(tsfn);
     *inst.async_done.borrow_mut() = Some(done.clone());
     Ok(done)
 }
@@ -236,7 +223,8 @@ fn completion(env: Env, inst: &Instance) -> JsResult<Arc<Completion>> {
 unsafe extern "C" fn finalized(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
     // SAFETY: the reference `completion` handed over.
     let done = unsafe { Arc::from_raw(data as *const Completion) };
-    *done.tsfn.lock().unwrap_or_else(|e| e.into_inner()) = 0;
+    // Node frees it next: nothing to release, only to forget.
+    done.tsfn.take();
 }
 
 /// On the JS thread, for each finished call.

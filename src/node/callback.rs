@@ -785,23 +785,20 @@ pub fn unregister(env: Env, args: &Args) -> JsResult<Value> {
 }
 
 /// Retires every callback of an environment being torn down, after its lifeline ended (so no
-/// handler touches it any more). Their references die with the environment; their slots go
-/// back to the pool, answering zeros until reused. Transient callbacks of async calls still in
-/// flight are released by the pool thread that finishes the call (`asynccall`).
+/// handler touches it any more). Transient callbacks of async calls still in flight are
+/// released by the pool thread that finishes the call (`asynccall`).
 pub fn retire_all(inst: &Instance) {
     debug_assert!(!inst.link.is_alive());
     let registered = inst.registered.borrow_mut().drain().collect::<Vec<_>>();
     let returned = inst.callback_transients.borrow_mut().drain(..).map(|(_, t)| t).collect::<Vec<_>>();
     let by_thread = inst.thread_transients.borrow_mut().drain().flat_map(|(_, list)| list).collect::<Vec<_>>();
-    for (index, handler) in registered.into_iter().chain(returned).chain(by_thread) {
-        handler.alive.store(false, Ordering::Release);
-        pool::release(index, None);
-    }
+    abandon_transients(registered.into_iter().chain(returned).chain(by_thread));
     inst.callback_temps.borrow_mut().clear();
 }
 
-/// Releases the transient callbacks of an async call that can no longer complete because its
-/// environment is gone (any thread): nothing of the environment is touched.
+/// Releases callbacks whose environment is gone (any thread): nothing of the environment is
+/// touched. Their references die with it; their slots go back to the pool, answering zeros
+/// until reused.
 pub fn abandon_transients(list: impl IntoIterator<Item = (u32, Arc<JsHandler>)>) {
     for (index, handler) in list {
         handler.alive.store(false, Ordering::Release);

@@ -14,21 +14,23 @@
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use napi::sys;
+
+use super::tsfn::GuardedTsfn;
 
 /// What an environment's callbacks share with it (see the module documentation).
 pub struct Lifeline {
     alive: AtomicBool,
     /// The environment's JS thread, as `pthread_self()` reports it.
     js_pthread: libc::pthread_t,
-    /// The broker (`napi_threadsafe_function`), 0 when there is none.
-    broker: Mutex<usize>,
+    /// The broker, when there is one.
+    broker: GuardedTsfn,
 }
 
-// SAFETY: `pthread_t` is an integer on the targets we build for; the broker handle is only
-// used under its lock, and thread-safe functions may be called from any thread.
+// SAFETY: `pthread_t` is an integer on the targets we build for; the broker is guarded (see
+// `GuardedTsfn`).
 unsafe impl Send for Lifeline {}
 // SAFETY: as above.
 unsafe impl Sync for Lifeline {}
@@ -45,7 +47,7 @@ impl Lifeline {
     pub fn new() -> Arc<Lifeline> {
         // SAFETY: pthread_self has no preconditions.
         let js_pthread = unsafe { libc::pthread_self() };
-        Arc::new(Lifeline { alive: AtomicBool::new(true), js_pthread, broker: Mutex::new(0) })
+        Arc::new(Lifeline { alive: AtomicBool::new(true), js_pthread, broker: GuardedTsfn::default() })
     }
 
     /// Whether the environment has not been torn down.
@@ -64,11 +66,7 @@ impl Lifeline {
 
     /// Whether a broker exists.
     pub fn has_broker(&self) -> bool {
-        *self.lock() != 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
-        self.broker.lock().unwrap_or_else(|e| e.into_inner())
+        self.broker.is_set()
     }
 
     /// Prepares the finalizer data of a broker about to be made (see [`Lifeline::set_broker`]).
@@ -82,45 +80,22 @@ impl Lifeline {
         // SAFETY: the tag handed to Node with this broker; its finalizer runs later on this
         // same thread, so nothing reads the tag meanwhile.
         unsafe { (*tag).tsfn = tsfn as usize };
-        *self.lock() = tsfn as usize;
+        self.broker.set(tsfn);
     }
 
     /// From any thread: queues `data` to the broker. False when there is no broker (the
     /// environment is gone, or being reset): the caller returns zeros.
     pub fn post(&self, data: *mut c_void) -> bool {
-        let mut tsfn = self.lock();
-        if *tsfn == 0 || !self.is_alive() {
-            return false;
-        }
-        // SAFETY: the handle is alive while it is set (cleared under this lock by its finalizer
-        // and before it is released); the queue is unbounded, so this never waits.
-        let status = unsafe {
-            sys::napi_call_threadsafe_function(
-                *tsfn as sys::napi_threadsafe_function,
-                data,
-                sys::ThreadsafeFunctionCallMode::nonblocking,
-            )
-        };
-        if status == sys::Status::napi_closing {
-            // Node is tearing it down: nobody posts to it again (its finalizer may come later).
-            *tsfn = 0;
-        }
-        status == sys::Status::napi_ok
+        self.is_alive() && self.broker.post(data)
     }
 
     /// Releases the broker (JS thread; at `reset()` and teardown). Calls already queued are
     /// answered with zeros when Node drains the queue; later ones find no broker.
     pub fn release_broker(&self) {
-        let tsfn = std::mem::take(&mut *self.lock());
-        if tsfn != 0 {
-            // Released outside the lock: Node may finalize (and so take the lock) from inside.
+        let tsfn = self.broker.take();
+        if !tsfn.is_null() {
             // SAFETY: a live broker, taken out of the lifeline: released exactly once.
-            unsafe {
-                sys::napi_release_threadsafe_function(
-                    tsfn as sys::napi_threadsafe_function,
-                    sys::ThreadsafeFunctionReleaseMode::abort,
-                )
-            };
+            unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::abort) };
         }
     }
 
@@ -138,8 +113,5 @@ impl Lifeline {
 pub unsafe extern "C" fn broker_finalized(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
     // SAFETY: forwarded from the caller; Node finalizes each broker once.
     let tag = unsafe { Box::from_raw(data as *mut BrokerTag) };
-    let mut tsfn = tag.link.lock();
-    if *tsfn == tag.tsfn {
-        *tsfn = 0;
-    }
+    tag.link.broker.clear_if(tag.tsfn);
 }

@@ -22,6 +22,7 @@ mod poll;
 mod settings;
 mod strings;
 mod tagged;
+mod tsfn;
 mod types;
 
 use std::ffi::c_void;
