@@ -35,6 +35,12 @@ function child(code, { timeout = 60000, env = {} } = {}) {
     };
 }
 
+// The child ran to its end (`done({ ok: true })`) and exited with status 0.
+function assertCleanExit(r) {
+    assert.equal(r.status, 0, r.output);
+    assert.deepEqual(r.result, { ok: true }, r.output);
+}
+
 test('CB-11 · C threads calling a registered callback across reset() keep getting answers', { skip }, () => {
     const r = child(`
         const IntCb = koffi.proto('int LtIntCb(int)');
@@ -124,8 +130,7 @@ test('MOD-09 · an async call whose callback outlives its worker gets zeros, no 
             await sleep(600);
             done({ ok: true });
         })();`);
-    assert.equal(r.status, 0, r.output);
-    assert.deepEqual(r.result, { ok: true }, r.output);
+    assertCleanExit(r);
 });
 
 test('MOD-09 · a callback of a terminated worker, called on a new worker\'s JS thread, gets zero', { skip }, () => {
@@ -246,8 +251,7 @@ test('LIB-10 · a library whose libuv handle outlives it: Node exits 0', { skip 
     const r = child(`
         if (life.func('int lt_uv_hold(void)')() !== 0) throw new Error('uv_async_init failed');
         done({ ok: true });`);
-    assert.equal(r.status, 0, r.output);
-    assert.deepEqual(r.result, { ok: true }, r.output);
+    assertCleanExit(r);
 });
 
 test('LIB-10 · unload() from a callback defers the close until the call into the library returns', { skip }, () => {
@@ -314,8 +318,7 @@ test('NODE-03 · a worker that leaves a PollHandle open exits cleanly, also when
             }
             done({ ok: true });
         })();`);
-    assert.equal(r.status, 0, r.output);
-    assert.deepEqual(r.result, { ok: true }, r.output);
+    assertCleanExit(r);
 });
 
 test('CALL-06 · a blocking read.async on a pipe, then write.async to it, completes with the default pool', { skip }, () => {
