@@ -84,7 +84,7 @@ function build(native) {
     const decorate = (fn, variadic) => { Object.defineProperties(fn, variadic ? variadicProps : fixedProps); };
 
     // Node.js itself (not another runtime implementing Node-API): the native side may then
-    // check Node's callback layout once for a quicker path (see src/node/fastpath.rs).
+    // check Node's callback layout once for a quicker path (see src/node/js/callinfo.rs).
     const isNode = process.release?.name === 'node' && !process.versions.bun && !process.versions.deno;
     // String literals are internalized strings: the native side checks how V8 lays them out.
     // V8 keeps one internalized string per text, made by whoever came first (Node 18 makes
@@ -148,7 +148,7 @@ function build(native) {
 
     // koffi.struct / pack / union (spec REC-01): when every member is a type string, the common
     // case, the members reach the native side as one string 'name\0type\0...' (see
-    // record_flat in src/node/types.rs): one Node-API call, where reading the object takes
+    // record_flat in src/node/api/types.rs): one Node-API call, where reading the object takes
     // three per member. Each member is read once whichever way the definition goes.
     const record = (kind, general) => function (...args) {
         const named = args.length === 2 && typeof args[0] === 'string';

@@ -1,5 +1,5 @@
 // The threads that run async calls (src/call/workers.rs) and the thread-safe function that
-// brings them back (src/node/asynccall.rs): calls one after another, bursts larger than the
+// brings them back (src/node/calls/asynccall.rs): calls one after another, bursts larger than the
 // pool, promise continuations run as after any Node callback, worker threads that go away
 // with calls in flight, and an idle process that exits.
 'use strict';

@@ -1,4 +1,4 @@
-// The lean call path (src/node/fastpath.rs): functions of numbers, booleans, strings and
+// The lean call path (src/node/calls/lean.rs): functions of numbers, booleans, strings and
 // data pointers get their own Node-API entry. These tests pin what it hands to the general
 // path (missing arguments, unloaded libraries, values it does not convert itself), that
 // nested calls made while its arguments convert cannot overwrite its frame, and that struct

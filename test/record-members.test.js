@@ -1,6 +1,6 @@
 // How koffi.struct / pack / union read their member specifications. koffi-rs sends members that
 // are all type strings to the native side as one string (lib/api.js, record_flat in
-// src/node/types.rs) and the rest through the general entry: both must define the same types,
+// src/node/api/types.rs) and the rest through the general entry: both must define the same types,
 // refuse the same things with the same messages, and read each member once.
 'use strict';
 

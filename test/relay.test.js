@@ -1,4 +1,4 @@
-// Callbacks relayed during one synchronous call share handle scopes (src/node/callback.rs,
+// Callbacks relayed during one synchronous call share handle scopes (src/node/calls/relay.rs,
 // RelayScope): these tests pin that many callbacks in one call, nested calls from callbacks and
 // exceptions in the middle of a run all behave, and that handles do not pile up.
 'use strict';

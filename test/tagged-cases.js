@@ -1,6 +1,6 @@
 // The values of test/tagged.test.js: every kind of JS value through lean-path functions of
 // every number, boolean and string kind. Run in the test's process (V8 values read directly,
-// src/node/tagged.rs) and in a child with KOFFI_RS_TAGGED=0 (Node-API only); the outcomes must
+// src/node/js/tagged.rs) and in a child with KOFFI_RS_TAGGED=0 (Node-API only); the outcomes must
 // be identical. `node test/tagged-cases.js` prints them as JSON.
 'use strict';
 

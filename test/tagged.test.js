@@ -1,5 +1,5 @@
 // The lean path reads numbers, booleans and ASCII strings straight from V8's tagged values and
-// hands small integer results back the same way (src/node/tagged.rs), after a probe when the
+// hands small integer results back the same way (src/node/js/tagged.rs), after a probe when the
 // environment is set up. These tests pin that the probe succeeds on Node.js's own builds, and
 // that every value converts exactly as it does through Node-API alone (KOFFI_RS_TAGGED=0, in
 // a child process).

@@ -5,6 +5,7 @@
 //! for callers that hold arguments as C bytes (the engine tests and abi-tests); the N-API binding
 //! uses the same pieces directly so that values go straight from JS into the frame.
 
+pub mod errno;
 pub mod frame;
 pub mod invoke;
 pub mod memory;

@@ -1,111 +1,35 @@
-//! The N-API binding: the only code that touches Node-API.
+//! The Node-API binding: the only code that touches Node-API.
 //!
-//! `napi_register_module_v1` builds the exports object of each environment (spec MOD-01) and
-//! installs that environment's [`Instance`](instance::Instance). Every exported function goes
-//! through [`entry`], which fetches the arguments, runs the Rust implementation, and turns its
-//! error into a thrown JS exception (never a crash: panics are caught too).
+//! It is built in five layers, each a folder that uses only itself and the folders listed
+//! before it (`scripts/layers.py --check` keeps it so):
+//!
+//! 1. [`js`] — JS values: the Node-API wrapper, errors, and reading a value as a number,
+//!    boolean or string (in place where a probe allowed it).
+//! 2. [`instance`] — what one environment owns, and the lifetimes of what C can still reach:
+//!    its lifeline, callbacks, libraries, loop handles.
+//! 3. [`convert`] — C ↔ JS conversions of every kind of type.
+//! 4. [`calls`] — declared functions and their calls (lean, general, async), and the relay of
+//!    callbacks into JS.
+//! 5. [`api`] — the exported functions, grouped as the API is (libraries, types, memory,
+//!    callbacks, settings, poll).
+//!
+//! This file registers the module: `napi_register_module_v1` builds the exports object of each
+//! environment (spec MOD-01) and installs that environment's [`Instance`].
 
-mod alloc_count;
-mod asynccall;
-mod callback;
+mod api;
+mod calls;
 mod convert;
-mod fastpath;
-mod func;
-mod handles;
 mod instance;
-mod library;
-mod lifeline;
-mod limits;
-mod memory;
-mod napi;
-mod poll;
-mod settings;
-mod strings;
-mod tagged;
-mod tsfn;
-mod types;
+mod js;
 
-use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use ::napi::sys;
-use smallvec::SmallVec;
 
+use self::api::{alloc_count, callbacks, library, memory, poll, settings, types};
 use self::instance::Instance;
-use self::napi::{error, Env, JsResult, Value};
+use self::js::{entry, settle, Env, JsResult, Value};
 use crate::types::Direction;
-
-/// The arguments of one JS call into us.
-pub struct Args {
-    /// The arguments passed.
-    pub argv: SmallVec<[Value; 16]>,
-    /// The function's data pointer.
-    pub data: *mut c_void,
-    undefined: Value,
-}
-
-impl Args {
-    fn get(env: Env, info: sys::napi_callback_info) -> JsResult<Args> {
-        let mut argc = 16usize;
-        let mut argv: SmallVec<[Value; 16]> = SmallVec::from_elem(std::ptr::null_mut(), 16);
-        let mut data = std::ptr::null_mut();
-        napi::call!(env, napi_get_cb_info(env.0, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), &mut data));
-        if argc > 16 {
-            argv.resize(argc, std::ptr::null_mut());
-            napi::call!(
-                env,
-                napi_get_cb_info(env.0, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut())
-            );
-        }
-        argv.truncate(argc);
-        Ok(Args { argv, data, undefined: env.undefined()? })
-    }
-
-    /// Number of arguments passed.
-    pub fn len(&self) -> usize {
-        self.argv.len()
-    }
-
-    /// Argument `i`, or `undefined` when absent.
-    pub fn at(&self, i: usize) -> Value {
-        self.argv.get(i).copied().unwrap_or(self.undefined)
-    }
-}
-
-/// Runs an exported function: arguments in, result or thrown exception out.
-///
-/// # Safety
-/// Must be called by Node with the env and callback info of the current call.
-pub unsafe fn entry(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-    f: impl FnOnce(Env, &Args) -> JsResult<Value>,
-) -> sys::napi_value {
-    let env = Env(env);
-    settle(env, catch_unwind(AssertUnwindSafe(|| Args::get(env, info).and_then(|args| f(env, &args)))))
-}
-
-/// The value a Node-API callback returns for `result`: the value, or NULL after throwing the
-/// error (a panic, which would be a bug, becomes an Error rather than an abort).
-pub fn settle(env: Env, result: std::thread::Result<JsResult<Value>>) -> sys::napi_value {
-    match result {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
-            env.throw(e);
-            std::ptr::null_mut()
-        }
-        Err(_) => {
-            env.throw(internal_error());
-            std::ptr::null_mut()
-        }
-    }
-}
-
-/// The error a caught panic (a bug) becomes.
-#[cold]
-pub fn internal_error() -> napi::JsError {
-    error("Internal koffi-rs error (a bug): the operation was aborted")
-}
 
 macro_rules! exports {
     ($($js:literal => $f:expr),* $(,)?) => {
@@ -124,7 +48,7 @@ macro_rules! exports {
 /// The Node-API version this addon is written against, asked by Node before it registers the
 /// addon. Declaring the experimental version (as upstream Koffi 3 does) is what lets Node
 /// 20/22 reference strings, so that struct member keys are made once rather than on every
-/// conversion (convert::keys). It also makes Node call finalizers during GC, where they may
+/// conversion (`js::keys`). It also makes Node call finalizers during GC, where they may
 /// not call into JS: ours only free Rust data.
 #[no_mangle]
 pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
@@ -175,11 +99,11 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
         "address" => memory::address,
         "view" => memory::view,
         "call" => memory::call,
-        "register" => callback::register,
-        "unregister" => callback::unregister,
+        "register" => callbacks::register,
+        "unregister" => callbacks::unregister,
         "_setup" => settings::setup,
-        "_infoOf" => library::info_of,
-        "_asyncOf" => library::async_of,
+        "_infoOf" => calls::entry::info_of,
+        "_asyncOf" => calls::entry::async_of,
         "_pollOpen" => poll::open,
         "_pollStart" => poll::start,
         "_pollStop" => poll::stop,
@@ -195,7 +119,7 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
     env.set(os, "errno", settings::errno_constants(env)?)?;
     env.set(exports, "os", os)?;
     let node = env.object()?;
-    env.set(node, "env", handles::pointer_value(env, env.0 as usize as u64, crate::types::VOID)?)?;
+    env.set(node, "env", convert::handles::pointer_value(env, env.0 as usize as u64, crate::types::VOID)?)?;
     env.set(exports, "node", node)?;
     env.set(exports, "version", env.string("2.16.3")?)?;
     let implementation = env.object()?;
@@ -206,7 +130,7 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
         "heapBytes" => |env, _args| env.double(alloc_count::live_bytes() as f64),
         // Callback handlers replaced in their slot and not yet freed (src/callback/pool.rs).
         "retiredCallbacks" => |env, _args| env.double(crate::callback::retired() as f64),
-        // Whether the lean path reads V8's tagged values itself (src/node/tagged.rs).
+        // Whether the lean path reads V8's tagged values itself (src/node/js/tagged.rs).
         "taggedValues" => |env, _args| env.boolean(Instance::of(env)?.tagged.get().is_some()),
     };
     for (name, cb) in probes {

@@ -3,11 +3,14 @@
 
 use smallvec::SmallVec;
 
-use super::*;
-use crate::node::handles::pointer_value;
-use crate::node::limits;
-use crate::node::napi::{range_error, type_error, JsResult, Value};
-use crate::node::strings;
+use super::bytes::read_int;
+use super::ctx::{Ctx, OutArg};
+use super::encode::{string_width, union_state};
+use super::handles::pointer_value;
+use super::strings;
+use crate::node::js::limits;
+use crate::node::js::scalar::int_to_js;
+use crate::node::js::{range_error, type_error, JsResult, Value};
 use crate::types::{ArrayHint, Detail, Direction, Disposer, Primitive, TypeId, TypeInfo, VOID};
 
 /// Reads a value of type `info` at `src` (spec §9).
@@ -104,7 +107,7 @@ pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &Typ
         let value = unsafe { decode_member(ctx, src, info, m)? };
         props.push(napi::sys::napi_property_descriptor {
             utf8name: std::ptr::null(),
-            name: super::keys::key(env, ctx.inst, m)?,
+            name: ctx.inst.member_keys.key(env, m)?,
             method: None,
             getter: None,
             setter: None,
@@ -115,7 +118,7 @@ pub(crate) unsafe fn decode_record(ctx: &mut Ctx<'_>, src: *const u8, info: &Typ
             data: std::ptr::null_mut(),
         });
     }
-    crate::node::napi::call!(env, napi_define_properties(env.0, obj, props.len(), props.as_ptr()));
+    crate::node::js::call!(env, napi_define_properties(env.0, obj, props.len(), props.as_ptr()));
     Ok(obj)
 }
 
@@ -220,7 +223,7 @@ pub(crate) unsafe fn decode_union(ctx: &mut Ctx<'_>, src: *const u8, info: &Type
     // SAFETY: both hold info.size bytes.
     unsafe { std::ptr::copy_nonoverlapping(src, data, info.size) };
     let make = ctx.inst.helper(env, |h| h.make_union)?;
-    let ty = crate::node::handles::type_value(env, id, Direction::In)?;
+    let ty = crate::node::convert::handles::type_value(env, id, Direction::In)?;
     let undefined = env.undefined()?;
     env.call_function(undefined, make, &[ty, buffer])
 }
@@ -333,7 +336,7 @@ pub fn copy_back(ctx: &mut Ctx<'_>) -> JsResult<()> {
                     for m in info.members() {
                         if m.exposed() {
                             let v = decode_member(ctx, ptr, &info, m)?;
-                            env.set_prop(obj, super::keys::key(env, ctx.inst, m)?, v)?;
+                            env.set_prop(obj, ctx.inst.member_keys.key(env, m)?, v)?;
                         }
                     }
                 }

@@ -5,19 +5,16 @@
 //! handle value, `_pollStart(handle, events, callback)`, `_pollStop`, `_pollClose`, `_pollRef`.
 //! libuv is Node's own (its symbols resolve inside the node binary, like Node-API's).
 //!
-//! Handles left open belong to their environment: an async cleanup hook closes them
-//! when the environment ends (a worker exiting or terminated, Node's exit), and Node keeps
-//! running the loop until the last close callback has run, as libuv requires before the loop
-//! is closed.
+//! Handles left open belong to their environment, which closes them when it ends
+//! (`instance::loop_handles`).
 
-use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_int, c_void, CStr};
 
 use napi::sys;
 
-use super::instance::Instance;
-use super::napi::{error, type_error, Env, JsResult, JsType, Value};
-use super::Args;
+use crate::node::instance::loop_handles::LoopHandles;
+use crate::node::instance::Instance;
+use crate::node::js::{call, error, type_error, Args, Env, JsResult, JsType, Value};
 
 /// `UV_POLL` in libuv's `uv_handle_type`.
 const UV_POLL: c_int = 8;
@@ -36,77 +33,11 @@ extern "C" {
     fn uv_strerror(err: c_int) -> *const c_char;
 }
 
-/// The poll handles of one environment that are not freed yet (open or closing), and whether
-/// the environment is ending. Made with the first handle; freed by the cleanup hook once the
-/// last handle is closed.
-pub struct Polls {
-    live: RefCell<Vec<*mut Poll>>,
-    ending: Cell<bool>,
-    hook: Cell<sys::napi_async_cleanup_hook_handle>,
-}
-
-/// The environment's [`Polls`], made and hooked to its teardown on first use.
-fn polls(env: Env, inst: &Instance) -> JsResult<*const Polls> {
-    let current = inst.polls.get();
-    if !current.is_null() {
-        return Ok(current);
-    }
-    let set = Box::into_raw(Box::new(Polls {
-        live: RefCell::new(Vec::new()),
-        ending: Cell::new(false),
-        hook: Cell::new(std::ptr::null_mut()),
-    }));
-    // SAFETY: valid env; `set` stays alive until the hook has finished with it.
-    let status =
-        unsafe { sys::napi_add_async_cleanup_hook(env.0, Some(close_all), set as *mut c_void, std::ptr::null_mut()) };
-    if status != sys::Status::napi_ok {
-        // SAFETY: not handed over.
-        drop(unsafe { Box::from_raw(set) });
-        return Err(env.failure(status));
-    }
-    inst.polls.set(set);
-    Ok(set)
-}
-
-/// The environment ends: closes every handle still open, and lets Node go on once the last one
-/// is closed (JS thread, no JS may run).
-unsafe extern "C" fn close_all(hook: sys::napi_async_cleanup_hook_handle, arg: *mut c_void) {
-    // SAFETY: the Polls given with the hook, alive until `finished`.
-    let set = unsafe { &*(arg as *const Polls) };
-    set.ending.set(true);
-    set.hook.set(hook);
-    let live = set.live.borrow().clone();
-    for p in live {
-        // SAFETY: a live Poll (freed only by its close callback).
-        let poll = unsafe { &mut *p };
-        if !poll.closed {
-            poll.closed = true;
-            // SAFETY: an initialised handle, closed once; `on_close` frees it.
-            unsafe { uv_close(handle_ptr(poll), on_close) };
-        }
-    }
-    if set.live.borrow().is_empty() {
-        // SAFETY: as above.
-        unsafe { finished(arg as *mut Polls) };
-    }
-}
-
-/// The last handle of an ending environment is closed: Node may go on.
-///
-/// # Safety
-/// `set` is the environment's Polls, ending, with no live handle; not used afterwards.
-unsafe fn finished(set: *mut Polls) {
-    // SAFETY: forwarded from the caller.
-    let set = unsafe { Box::from_raw(set) };
-    // SAFETY: the handle Node gave the hook.
-    unsafe { sys::napi_remove_async_cleanup_hook(set.hook.get()) };
-}
-
 /// What a poll handle's `data` field points to.
 struct Poll {
     env: sys::napi_env,
     /// The environment's set of handles.
-    set: *const Polls,
+    set: *const LoopHandles,
     /// The libuv handle (its first field, `data`, points back here).
     handle: Vec<u64>,
     owner: sys::napi_ref,
@@ -140,18 +71,18 @@ fn uv_error(rc: c_int) -> String {
 /// `_pollOpen(fd, owner)`: initialises a poll handle for `fd` (spec NODE-03).
 pub fn open(env: Env, args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
-    let set = polls(env, inst)?;
+    let set = LoopHandles::of(env, &inst.polls, close_poll)?;
     let fd = args.at(0);
     if env.type_of(fd)? != JsType::Number {
         return Err(type_error(format!("Unexpected {} value for descriptor, expected number", env.type_name(fd))));
     }
     let fd = env.get_f64(fd)? as c_int;
     let mut event_loop = std::ptr::null_mut();
-    super::napi::call!(env, napi_get_uv_event_loop(env.0, &mut event_loop));
+    call!(env, napi_get_uv_event_loop(env.0, &mut event_loop));
     let name = env.string("koffi-rs poll")?;
     let mut context = std::ptr::null_mut();
     let owner = args.at(1);
-    super::napi::call!(env, napi_async_init(env.0, owner, name, &mut context));
+    call!(env, napi_async_init(env.0, owner, name, &mut context));
     // SAFETY: uv_handle_size has no preconditions.
     let size = unsafe { uv_handle_size(UV_POLL) };
     let mut poll = Box::new(Poll {
@@ -178,7 +109,7 @@ pub fn open(env: Env, args: &Args) -> JsResult<Value> {
     // SAFETY: uv_handle_t starts with `void *data`.
     unsafe { *(handle as *mut *mut Poll) = raw };
     // SAFETY: the environment's set, alive while it has live handles.
-    unsafe { (*set).live.borrow_mut().push(raw) };
+    unsafe { (*set).add(raw as *mut c_void) };
     env.external(raw as *mut c_void)
 }
 
@@ -232,12 +163,24 @@ pub fn set_ref(env: Env, args: &Args) -> JsResult<Value> {
 /// `_pollClose(handle)`: asynchronous release; idempotent.
 pub fn close(env: Env, args: &Args) -> JsResult<Value> {
     let poll = poll_of(env, args.at(0))?;
+    // SAFETY: a live Poll.
+    unsafe { close_poll(poll as *mut Poll as *mut c_void) };
+    env.undefined()
+}
+
+/// Starts closing a live poll handle unless it is closing already (also the environment's
+/// teardown, through its `LoopHandles`).
+///
+/// # Safety
+/// `p` is a live Poll (freed only by its close callback).
+unsafe fn close_poll(p: *mut c_void) {
+    // SAFETY: forwarded from the caller.
+    let poll = unsafe { &mut *(p as *mut Poll) };
     if !poll.closed {
         poll.closed = true;
         // SAFETY: an initialised handle, closed once; `on_close` frees it.
         unsafe { uv_close(handle_ptr(poll), on_close) };
     }
-    env.undefined()
 }
 
 unsafe extern "C" fn on_close(handle: *mut c_void) {
@@ -245,15 +188,9 @@ unsafe extern "C" fn on_close(handle: *mut c_void) {
     let raw = unsafe { *(handle as *mut *mut Poll) };
     // SAFETY: as above.
     let poll = unsafe { Box::from_raw(raw) };
-    // SAFETY: the set outlives its live handles.
-    let set = unsafe { &*poll.set };
-    set.live.borrow_mut().retain(|p| *p != raw);
-    if set.ending.get() {
+    // SAFETY: the set this handle was added to, which outlives it.
+    if unsafe { LoopHandles::closed(poll.set, raw as *mut c_void) } {
         // The environment is ending: its references and contexts go with it.
-        if set.live.borrow().is_empty() {
-            // SAFETY: ending, and this was the last live handle.
-            unsafe { finished(poll.set as *mut Polls) };
-        }
         return;
     }
     // SAFETY: JS thread; references and context we created.
@@ -290,6 +227,6 @@ fn deliver(env: Env, poll: &Poll, cb: sys::napi_ref, status: c_int, events: c_in
     let argv = [env.int32(status)?, ev];
     let mut result = std::ptr::null_mut();
     // make_callback runs microtasks and reports exceptions as uncaught, like any libuv callback.
-    super::napi::call!(env, napi_make_callback(env.0, poll.context, this, f, argv.len(), argv.as_ptr(), &mut result));
+    call!(env, napi_make_callback(env.0, poll.context, this, f, argv.len(), argv.as_ptr(), &mut result));
     Ok(())
 }

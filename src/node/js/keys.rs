@@ -4,7 +4,7 @@
 //! internalize the name on every access, which costs more than the rest of the conversion.
 //! Instead each name's key is made once, as an internalized string
 //! (`node_api_create_property_key_utf8` when this Node has it), and kept by a Node-API
-//! reference in slot [`Member::key`] of the instance's table. Node references strings only for
+//! reference in slot [`Member::key`] of the environment's [`MemberKeys`]. Node references strings only for
 //! addons declaring a recent Node-API version (see `node_api_module_get_api_version_v1`); where
 //! it refuses, [`key`] returns `None` and callers use the name.
 
@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 
 use napi::sys;
 
-use super::super::instance::Instance;
-use super::super::napi::{Env, JsResult, Value};
+use super::error::JsResult;
+use super::napi::{Env, Value};
 use crate::types::Member;
 
 /// The instance's keys, by member name number.
@@ -26,52 +26,54 @@ pub struct MemberKeys {
     unsupported: std::cell::Cell<bool>,
 }
 
-/// The property key of member `m`: the kept one, or a new string when this Node cannot keep
-/// keys.
-#[inline]
-pub fn key(env: Env, inst: &Instance, m: &Member) -> JsResult<Value> {
-    match kept_key(env, inst, m)? {
-        Some(key) => Ok(key),
-        None => property_key(env, &m.name),
-    }
-}
-
-/// The kept property key of member `m`, or `None` when this Node cannot keep keys.
-#[inline]
-fn kept_key(env: Env, inst: &Instance, m: &Member) -> JsResult<Option<Value>> {
-    let r = inst.member_keys.refs.borrow().get(m.key as usize).copied().unwrap_or(std::ptr::null_mut());
-    if !r.is_null() {
-        let mut v = std::ptr::null_mut();
-        // SAFETY: JS thread; a strong reference we created.
-        let status = unsafe { sys::napi_get_reference_value(env.0, r, &mut v) };
-        if status == sys::Status::napi_ok && !v.is_null() {
-            return Ok(Some(v));
+impl MemberKeys {
+    /// The property key of member `m`: the kept one, or a new string when this Node cannot keep
+    /// keys.
+    #[inline]
+    pub fn key(&self, env: Env, m: &Member) -> JsResult<Value> {
+        match self.kept_key(env, m)? {
+            Some(key) => Ok(key),
+            None => property_key(env, &m.name),
         }
     }
-    make_key(env, inst, m)
-}
 
-/// Makes and keeps the key of `m`'s name.
-#[cold]
-fn make_key(env: Env, inst: &Instance, m: &Member) -> JsResult<Option<Value>> {
-    let cache = &inst.member_keys;
-    if cache.unsupported.get() {
-        return Ok(None);
+    /// The kept property key of member `m`, or `None` when this Node cannot keep keys.
+    #[inline]
+    fn kept_key(&self, env: Env, m: &Member) -> JsResult<Option<Value>> {
+        let r = self.refs.borrow().get(m.key as usize).copied().unwrap_or(std::ptr::null_mut());
+        if !r.is_null() {
+            let mut v = std::ptr::null_mut();
+            // SAFETY: JS thread; a strong reference we created.
+            let status = unsafe { sys::napi_get_reference_value(env.0, r, &mut v) };
+            if status == sys::Status::napi_ok && !v.is_null() {
+                return Ok(Some(v));
+            }
+        }
+        self.make_key(env, m)
     }
-    let key = property_key(env, &m.name)?;
-    let mut r = std::ptr::null_mut();
-    // SAFETY: JS thread, a live value.
-    if unsafe { sys::napi_create_reference(env.0, key, 1, &mut r) } != sys::Status::napi_ok {
-        cache.unsupported.set(true);
-        return Ok(None);
+
+    /// Makes and keeps the key of `m`'s name.
+    #[cold]
+    fn make_key(&self, env: Env, m: &Member) -> JsResult<Option<Value>> {
+        let cache = self;
+        if cache.unsupported.get() {
+            return Ok(None);
+        }
+        let key = property_key(env, &m.name)?;
+        let mut r = std::ptr::null_mut();
+        // SAFETY: JS thread, a live value.
+        if unsafe { sys::napi_create_reference(env.0, key, 1, &mut r) } != sys::Status::napi_ok {
+            cache.unsupported.set(true);
+            return Ok(None);
+        }
+        let mut refs = cache.refs.borrow_mut();
+        let slot = m.key as usize;
+        if refs.len() <= slot {
+            refs.resize(slot + 1, std::ptr::null_mut());
+        }
+        refs[slot] = r;
+        Ok(Some(key))
     }
-    let mut refs = cache.refs.borrow_mut();
-    let slot = m.key as usize;
-    if refs.len() <= slot {
-        refs.resize(slot + 1, std::ptr::null_mut());
-    }
-    refs[slot] = r;
-    Ok(Some(key))
 }
 
 type CreateKey = unsafe extern "C" fn(sys::napi_env, *const c_char, isize, *mut sys::napi_value) -> sys::napi_status;

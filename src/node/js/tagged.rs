@@ -23,8 +23,7 @@ use std::cell::Cell;
 
 use napi::sys;
 
-use super::convert::ScalarConv;
-use super::napi::{Env, JsResult, Value};
+use super::napi::{Env, Value};
 
 /// The tag bits of a heap object pointer (`kHeapObjectTag`, under `kHeapObjectTagMask`).
 const HEAP_OBJECT_TAG: usize = 1;
@@ -321,68 +320,4 @@ fn probe_smi_result(env: Env, tagged: Tagged, slot: &Cell<usize>) -> bool {
         let Ok(result) = env.call_function(undefined, f, &[]) else { return false };
         env.get_f64(result).is_ok_and(|d| d == value as f64)
     })
-}
-
-/// The int32 the register bits `bits` stand for when their JS value is a Number that V8 holds
-/// as a Smi (an integer of int32 range, not -0), for [`Tagged::smi_result`]; `None` otherwise
-/// (booleans, fractions, -0, NaN, integers beyond int32, BigInts).
-#[inline(always)]
-pub fn smi_of(conv: ScalarConv, bits: u64) -> Option<i32> {
-    let integral = |d: f64| {
-        let i = d as i32;
-        (i as f64 == d && (i != 0 || d.to_bits() == 0)).then_some(i)
-    };
-    match conv {
-        ScalarConv::Bool => None,
-        ScalarConv::Float64 => integral(f64::from_bits(bits)),
-        ScalarConv::Float32 => integral(f32::from_bits(bits as u32) as f64),
-        ScalarConv::Int { width, signed } => {
-            let ext = if signed { crate::abi::Ext::Sign } else { crate::abi::Ext::Zero };
-            let v = crate::call::frame::extend(bits, u32::from(width), ext);
-            if signed {
-                i32::try_from(v as i64).ok()
-            } else {
-                i32::try_from(v).ok()
-            }
-        }
-    }
-}
-
-/// An integer's bits (sign-extended from 32 bits when `size` ≤ 4): a Smi read directly,
-/// anything else through Node-API and the general integer rules (`convert::fast_int_bits`).
-/// `v` must be a live value of the environment `tagged` was probed in.
-#[inline(always)]
-pub fn int_bits(env: Env, tagged: Option<Tagged>, v: Value, size: usize) -> JsResult<u64> {
-    // SAFETY: `v` is live (the caller's contract).
-    match tagged.and_then(|t| unsafe { t.smi(v) }) {
-        Some(i) => Ok(i as i64 as u64),
-        None => super::convert::fast_int_bits(env, v, size),
-    }
-}
-
-/// A Number: a Smi or HeapNumber read directly, anything else through Node-API
-/// (`convert::fast_f64`). `v` as for [`int_bits`].
-#[inline(always)]
-pub fn number(env: Env, tagged: Option<Tagged>, v: Value) -> JsResult<f64> {
-    // SAFETY: as above.
-    match tagged.and_then(|t| unsafe { t.number(v) }) {
-        Some(d) => Ok(d),
-        None => super::convert::fast_f64(env, v),
-    }
-}
-
-/// Runs `f` on the text of `v` if it is a string (`None` otherwise): read in place when the
-/// environment's probe allows and the string is sequential ASCII, else through Node-API
-/// ([`Env::with_string`]). `f` must not run JS.
-#[inline]
-pub fn with_string<R>(env: Env, tagged: Option<Tagged>, v: Value, f: impl FnOnce(&str) -> R) -> JsResult<Option<R>> {
-    let mut f = Some(f);
-    // SAFETY: `v` is a live value of the environment `tagged` was probed in; `f` runs no JS.
-    if let Some(r) = tagged.and_then(|t| unsafe { t.with_ascii(v, |s| f.take().map(|f| f(s))) }) {
-        return Ok(r);
-    }
-    match f {
-        Some(f) => env.with_string(v, f),
-        None => Ok(None),
-    }
 }

@@ -1,8 +1,8 @@
 //! Strings across the boundary: JS strings encoded into NUL-terminated UTF-8, UTF-16 or UTF-32
 //! temporaries (spec J2C-02), and C strings decoded back (spec C2J-03).
 
-use super::convert::Ctx;
-use super::napi::{Env, JsResult, Value};
+use super::ctx::Ctx;
+use crate::node::js::{Env, JsResult, Value};
 
 /// Encodes `v` (a JS string) as a NUL-terminated string of `width`-byte units in call memory
 /// and returns its address and its length in units (without the NUL). The full length is always honoured (spec §18-Q12): the text is

@@ -1,15 +1,14 @@
 //! Raw memory and pointer helpers: `alloc`, `free`, `decode`, `encode`, `address`, `view` and
 //! `call` (spec §12).
 
-use super::convert::{self, Ctx};
-use super::func::Callable;
-use super::handles::{pointer_address, pointer_value};
-use super::instance::Instance;
-use super::library::function_object;
-use super::limits;
-use super::napi::{error, range_error, type_error, Env, JsResult, JsType, Value};
-use super::types::resolve_spec;
-use super::Args;
+use crate::node::calls::callable::Callable;
+use crate::node::calls::entry::{call as call_c, function_object};
+use crate::node::convert::handles::{pointer_address, pointer_value};
+use crate::node::convert::spec::resolve_spec;
+use crate::node::convert::{self, strings, Ctx};
+use crate::node::instance::Instance;
+use crate::node::js::limits;
+use crate::node::js::{error, range_error, type_error, Args, Env, JsResult, JsType, Value};
 use crate::types::{Detail, Primitive, TypeInfo};
 
 /// Where `decode`/`encode` read or write: an address, and for JS buffers their length.
@@ -100,7 +99,7 @@ pub fn decode(env: Env, args: &Args) -> JsResult<Value> {
         let text = unsafe { convert::read_addr(src, info.size) } as usize as *const u8;
         let units = length.filter(|l| *l >= 0.0).map(|l| l as usize);
         // SAFETY: as above.
-        return unsafe { super::strings::decode(env, text, convert::string_width(info.primitive), units) };
+        return unsafe { strings::decode(env, text, convert::string_width(info.primitive), units) };
     }
     match length {
         Some(len) => {
@@ -375,5 +374,5 @@ pub fn call(env: Env, args: &Args) -> JsResult<Value> {
     };
     inst.ensure_memory()?;
     let callable = Callable::new(inst, sig.clone(), addr as usize as *const _, None)?;
-    callable.call(env, inst, &args.argv[2..])
+    call_c(env, inst, &callable, &args.argv[2..])
 }

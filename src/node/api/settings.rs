@@ -1,10 +1,12 @@
 //! Settings, statistics, errno and reset (spec §13), and the hook through which index.js hands
 //! its JS helpers to the native module.
 
-use super::func;
-use super::instance::{Config, Instance};
-use super::napi::{error, type_error, Env, JsResult, JsType, Value};
-use super::Args;
+use crate::call::errno;
+use crate::node::instance::callbacks::reset_broker;
+use crate::node::instance::{Config, Instance};
+use crate::node::js::callinfo::probe_direct_data;
+use crate::node::js::tagged::Tagged;
+use crate::node::js::{error, type_error, Args, Env, JsResult, JsType, Value};
 
 /// (name, minimum, maximum) of each setting, in `config()` order (spec §13 table).
 const LIMITS: [(&str, usize, usize); 7] = [
@@ -119,9 +121,9 @@ pub fn errno(env: Env, args: &Args) -> JsResult<Value> {
         if env.type_of(v)? != JsType::Number {
             return Err(type_error(format!("Unexpected {} value for errno, expected integer", env.type_name(v))));
         }
-        func::set_errno(env.get_f64(v)? as i32);
+        errno::set_errno(env.get_f64(v)? as i32);
     }
-    env.int32(func::errno())
+    env.int32(errno::errno())
 }
 
 /// `koffi.reset()` (spec RESET-01).
@@ -129,7 +131,7 @@ pub fn reset(env: Env, _args: &Args) -> JsResult<Value> {
     let inst = Instance::of(env)?;
     inst.reg.borrow_mut().reset();
     inst.protos.borrow_mut().clear();
-    super::callback::reset_broker(env, inst)?;
+    reset_broker(env, inst)?;
     for (_, r) in inst.introspected.borrow_mut().drain() {
         // SAFETY: valid env and a reference we created.
         unsafe { ::napi::sys::napi_delete_reference(env.0, r) };
@@ -147,13 +149,13 @@ pub fn setup(env: Env, args: &Args) -> JsResult<Value> {
     helpers.decorate = Some(env.reference(env.get(obj, "decorate")?)?);
     drop(helpers);
     if env.get(obj, "isNode").and_then(|v| env.get_bool(v)).unwrap_or(false) {
-        super::fastpath::probe_direct_data(env)?;
+        probe_direct_data(env)?;
         // KOFFI_RS_TAGGED=0 keeps every value on Node-API (the tests compare both ways).
         if std::env::var_os("KOFFI_RS_TAGGED").map_or(true, |v| v != "0") {
             let literals = env.get(obj, "literals")?;
             let n = env.array_length(literals)?;
             let literals = (0..n).map(|i| env.get_element(literals, i)).collect::<JsResult<Vec<_>>>()?;
-            inst.tagged.set(super::tagged::Tagged::probe(env, &literals, &inst.result_slot));
+            inst.tagged.set(Tagged::probe(env, &literals, &inst.result_slot));
         }
     }
     env.undefined()

@@ -1,6 +1,18 @@
-//! Per-environment state (spec MOD-09): each Node environment — the main thread and every
-//! worker — gets its own registry, settings, call memory and counters, stored as the
-//! environment's instance data.
+//! Layer 2 of the binding: what one environment owns (spec MOD-09). Each Node environment —
+//! the main thread and every worker — gets its own [`Instance`]: registry, settings, call
+//! memory and counters, stored as the environment's instance data. This room also owns the
+//! lifetimes of everything C can still reach after JS is done with it: the [`lifeline`] that
+//! callbacks check, the [`callbacks`] behind trampolines, loaded [`libraries`], and the libuv
+//! [`loop_handles`]. Uses only the JS values (`js`).
+//!
+//! The one circle of imports in the binding is here: an `Instance` holds its callbacks, and
+//! each callback points back at its `Instance` (an owner and what it owns). No other file of
+//! this room uses `Instance`.
+
+pub mod callbacks;
+pub mod libraries;
+pub mod lifeline;
+pub mod loop_handles;
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::HashMap;
@@ -8,10 +20,15 @@ use std::sync::Arc;
 
 use napi::sys::{self, napi_env, napi_ref};
 
-use super::callback::{JsHandler, Proto, Temps, Transient};
-use super::lifeline::Lifeline;
-use super::napi::{error, Env, JsResult, Value};
+use self::callbacks::{JsHandler, Proto, RelayScope, Temps, Transient};
+use self::libraries::LibHandle;
+use self::lifeline::Lifeline;
+use self::loop_handles::LoopHandles;
 use crate::call::{CallFrame, CallMemory};
+use crate::node::js::keys::MemberKeys;
+use crate::node::js::tagged::Tagged;
+use crate::node::js::tsfn::GuardedTsfn;
+use crate::node::js::{drop_boxed, error, Env, JsResult, Value};
 use crate::types::{DataModel, Registry, TypeId, TypeInfo};
 
 /// The seven settings of `koffi.config()` (spec §13).
@@ -65,8 +82,8 @@ pub struct Instance {
     pub disposed: Cell<u64>,
     /// JS disposer functions, indexed by `Disposer::Js`.
     pub disposers: RefCell<Vec<napi_ref>>,
-    /// Property keys of record members (convert::keys).
-    pub member_keys: super::convert::keys::MemberKeys,
+    /// Property keys of record members (see `js::keys`).
+    pub member_keys: MemberKeys,
     /// Introspection objects, one per type (spec TS-11).
     pub introspected: RefCell<HashMap<TypeId, napi_ref>>,
     /// Temporaries made by `koffi.encode`, kept per destination address (spec MEM-10).
@@ -89,7 +106,7 @@ pub struct Instance {
     pub pending_exception: RefCell<Option<napi_ref>>,
     /// The frame of the innermost synchronous call in progress (NULL outside calls): a callback
     /// reached during it runs JS just below that call's thunk, on the thread's own stack.
-    pub current_frame: Cell<*const crate::call::CallFrame>,
+    pub current_frame: Cell<*const CallFrame>,
     /// Set by a callback relayed during a call: calls returning then release what callbacks
     /// left behind for them (result temporaries, returned transient callbacks).
     pub relayed: Cell<bool>,
@@ -102,12 +119,12 @@ pub struct Instance {
     /// the event loop), by calling thread: released at that thread's next such callback.
     pub thread_transients: RefCell<HashMap<std::thread::ThreadId, Vec<Transient>>>,
     /// Handle scopes that callbacks relayed during synchronous calls share (see
-    /// `callback::relay_scope`), innermost last.
-    pub relay_scopes: RefCell<Vec<super::callback::RelayScope>>,
-    /// The environment's poll handles (see `poll`), NULL until the first one.
-    pub polls: Cell<*const super::poll::Polls>,
+    /// `calls::relay`), innermost last.
+    pub relay_scopes: RefCell<Vec<RelayScope>>,
+    /// The environment's poll handles (see `loop_handles`), NULL until the first one.
+    pub polls: Cell<*const LoopHandles>,
     /// Libraries unloaded from inside a synchronous call, closed when the outermost call returns.
-    pub deferred_unloads: RefCell<Vec<Arc<super::library::LibHandle>>>,
+    pub deferred_unloads: RefCell<Vec<Arc<LibHandle>>>,
     /// Idle resident block sets for async calls (spec CFG-05). Boxed: a call in flight points at
     /// its block set while owning it, so it must not move.
     #[allow(clippy::vec_box, reason = "the CallMemory's address must stay put while a call uses it")]
@@ -115,9 +132,9 @@ pub struct Instance {
     /// Async calls running or queued (limited by `max_async_calls`, spec CALL-08).
     pub async_running: Cell<usize>,
     /// What brings finished async calls back to this environment (made on first use).
-    pub async_done: RefCell<Option<Arc<super::asynccall::Completion>>>,
-    /// The tagged-value layout the setup probe confirmed, if it did (see `tagged`).
-    pub tagged: Cell<Option<super::tagged::Tagged>>,
+    pub async_done: RefCell<Option<Arc<GuardedTsfn>>>,
+    /// The tagged-value layout the setup probe confirmed, if it did (see `js::tagged`).
+    pub tagged: Cell<Option<Tagged>>,
     /// The handle of the lean path's small-integer results (see `Tagged::smi_result`).
     pub result_slot: Cell<usize>,
 }
@@ -128,7 +145,7 @@ impl Drop for Instance {
     fn drop(&mut self) {
         self.link.end();
         // C may still hold pointers to this environment's trampolines: make them inert.
-        super::callback::retire_all(self);
+        callbacks::retire_all(self);
     }
 }
 
@@ -142,7 +159,7 @@ impl Instance {
         Instance {
             chars,
             link: Lifeline::new(),
-            errno: super::func::errno_slot(),
+            errno: crate::call::errno::errno_slot(),
             member_keys: Default::default(),
             protos: RefCell::new(HashMap::new()),
             registered: RefCell::new(HashMap::new()),
@@ -191,12 +208,7 @@ impl Instance {
         let inst = Box::into_raw(Box::new(Instance::new()));
         // SAFETY: valid env; ownership of `inst` passes to Node.
         let status = unsafe {
-            sys::napi_set_instance_data(
-                env,
-                inst as *mut _,
-                Some(super::napi::drop_boxed::<Instance>),
-                std::ptr::null_mut(),
-            )
+            sys::napi_set_instance_data(env, inst as *mut _, Some(drop_boxed::<Instance>), std::ptr::null_mut())
         };
         if status != sys::Status::napi_ok {
             // SAFETY: not handed over, still ours.

@@ -13,14 +13,16 @@ use std::sync::Arc;
 use napi::sys;
 use smallvec::SmallVec;
 
-use super::callback::{abandon_transients, release_transients, JsHandler};
-use super::convert::{Ctx, OutArg};
-use super::func::{errno, finish, prepare, set_errno, Callable};
-use super::instance::Instance;
-use super::library::InFlight;
-use super::napi::{error, error_value, type_error, Env, ErrorKind, JsError, JsResult, JsType, Value};
-use super::tsfn::GuardedTsfn;
+use super::callable::Callable;
+use super::general::{finish, prepare};
+use crate::call::errno::{errno, set_errno};
 use crate::call::{invoke, CallFrame, CallMemory};
+use crate::node::convert::{Ctx, OutArg};
+use crate::node::instance::callbacks::{abandon_transients, release_transients, Transient};
+use crate::node::instance::libraries::InFlight;
+use crate::node::instance::Instance;
+use crate::node::js::tsfn::GuardedTsfn;
+use crate::node::js::{error, error_value, type_error, Env, ErrorKind, JsError, JsResult, JsType, Value};
 
 /// One asynchronous call in flight.
 struct AsyncCall {
@@ -35,7 +37,7 @@ struct AsyncCall {
     outs: SmallVec<[OutArg; 2]>,
     out_refs: Vec<sys::napi_ref>,
     keep: Vec<sys::napi_ref>,
-    transients: SmallVec<[(u32, Arc<JsHandler>); 2]>,
+    transients: SmallVec<[Transient; 2]>,
     callback: sys::napi_ref,
     /// Keeps the library mapped until the call is over (dropped last, with the call).
     _lib: InFlight,
@@ -126,7 +128,7 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
         move || {
             // SAFETY: the AsyncCall queued below; nothing else touches it until `complete`.
             unsafe { execute(data as *mut AsyncCall) };
-            if !done.send(data) {
+            if !done.post(data as *mut c_void) {
                 // SAFETY: not handed to the JS thread: still ours.
                 unsafe { abandon(data as *mut AsyncCall) };
             }
@@ -141,7 +143,7 @@ pub fn call_async(env: Env, inst: &Instance, callable: &Arc<Callable>, args: &[V
     if inst.async_running.get() == 0 {
         // Calls in flight keep the event loop alive, as libuv's pending work would.
         // SAFETY: JS thread; the environment's completion function.
-        unsafe { sys::napi_ref_threadsafe_function(env.0, done.tsfn()) };
+        unsafe { sys::napi_ref_threadsafe_function(env.0, done.get()) };
     }
     inst.async_running.set(inst.async_running.get() + 1);
     env.undefined()
@@ -162,30 +164,14 @@ unsafe fn execute(call: *mut AsyncCall) {
     }
 }
 
-/// The thread-safe function that brings finished calls back to an environment's JS thread,
-/// guarded (see `GuardedTsfn`): cleared when Node finalizes it, after which calls are dropped.
-pub struct Completion {
-    tsfn: GuardedTsfn,
-}
-
-impl Completion {
-    fn tsfn(&self) -> sys::napi_threadsafe_function {
-        self.tsfn.get()
-    }
-
-    /// From any thread: hands the finished call at `data` to the JS thread. False when the
-    /// environment is gone: the call stays the caller's.
-    fn send(&self, data: usize) -> bool {
-        self.tsfn.post(data as *mut c_void)
-    }
-}
-
-/// The environment's [`Completion`], made on first use.
-fn completion(env: Env, inst: &Instance) -> JsResult<Arc<Completion>> {
+/// The environment's completion function, made on first use: the thread-safe function that
+/// brings finished calls back to the JS thread, guarded (see `GuardedTsfn`): cleared when Node
+/// finalizes it, after which calls are dropped.
+fn completion(env: Env, inst: &Instance) -> JsResult<Arc<GuardedTsfn>> {
     if let Some(done) = inst.async_done.borrow().as_ref() {
         return Ok(done.clone());
     }
-    let done = Arc::new(Completion { tsfn: GuardedTsfn::default() });
+    let done = Arc::new(GuardedTsfn::default());
     let name = env.string("koffi-rs async")?;
     let mut tsfn = std::ptr::null_mut();
     let finalize_data = Arc::into_raw(done.clone()) as *mut c_void;
@@ -208,13 +194,13 @@ fn completion(env: Env, inst: &Instance) -> JsResult<Arc<Completion>> {
     };
     if status != sys::Status::napi_ok {
         // SAFETY: not handed over.
-        drop(unsafe { Arc::from_raw(finalize_data as *const Completion) });
+        drop(unsafe { Arc::from_raw(finalize_data as *const GuardedTsfn) });
         return Err(env.failure(status));
     }
     // Unref'd while no call is in flight: an idle environment may exit.
     // SAFETY: JS thread, the function just made.
     unsafe { sys::napi_unref_threadsafe_function(env.0, tsfn) };
-    done.tsfn.set(tsfn);
+    done.set(tsfn);
     *inst.async_done.borrow_mut() = Some(done.clone());
     Ok(done)
 }
@@ -222,16 +208,16 @@ fn completion(env: Env, inst: &Instance) -> JsResult<Arc<Completion>> {
 /// Node finalizes the completion function: no pool thread may use it from now on.
 unsafe extern "C" fn finalized(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
     // SAFETY: the reference `completion` handed over.
-    let done = unsafe { Arc::from_raw(data as *const Completion) };
+    let done = unsafe { Arc::from_raw(data as *const GuardedTsfn) };
     // Node frees it next: nothing to release, only to forget.
-    done.tsfn.take();
+    done.take();
 }
 
 /// On the JS thread, for each finished call.
 unsafe extern "C" fn completed(env: sys::napi_env, _js: sys::napi_value, _context: *mut c_void, data: *mut c_void) {
     if env.is_null() {
         // The environment is going away: the call cannot be completed.
-        // SAFETY: handed over by `send`, and Node drains each queued call once.
+        // SAFETY: handed over by `post` (see `call_async`), and Node drains each queued call once.
         unsafe { abandon(data as *mut AsyncCall) };
         return;
     }
@@ -290,7 +276,7 @@ unsafe fn complete(env: sys::napi_env, data: *mut c_void) {
     if inst.async_running.get() == 0 {
         if let Some(done) = inst.async_done.borrow().as_ref() {
             // SAFETY: JS thread; the environment's completion function.
-            unsafe { sys::napi_unref_threadsafe_function(env.0, done.tsfn()) };
+            unsafe { sys::napi_unref_threadsafe_function(env.0, done.get()) };
         }
     }
     let Ok(cb) = cb else { return };

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use napi::sys;
 
-use super::tsfn::GuardedTsfn;
+use crate::node::js::tsfn::GuardedTsfn;
 
 /// What an environment's callbacks share with it (see the module documentation).
 pub struct Lifeline {

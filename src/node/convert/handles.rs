@@ -10,8 +10,8 @@
 
 use napi::sys::napi_type_tag;
 
-use super::instance::Instance;
-use super::napi::{type_error, Env, JsResult, JsType, Value};
+use crate::node::instance::Instance;
+use crate::node::js::{type_error, Env, JsResult, JsType, Value};
 use crate::types::{Direction, TypeId, VOID};
 
 const TYPE_TAG: napi_type_tag = napi_type_tag { lower: 0x6b6f_6666_6972_7354, upper: 0x7970_6556_616c_7565 };
