@@ -21,7 +21,7 @@ use crate::node::convert::{Ctx, OutArg};
 use crate::node::instance::callbacks::{abandon_transients, release_transients, Transient};
 use crate::node::instance::libraries::InFlight;
 use crate::node::instance::Instance;
-use crate::node::js::tsfn::GuardedTsfn;
+use crate::node::js::tsfn::{self, GuardedTsfn};
 use crate::node::js::{error, error_value, type_error, Env, ErrorKind, JsError, JsResult, JsType, Value};
 
 /// One asynchronous call in flight.
@@ -172,34 +172,17 @@ fn completion(env: Env, inst: &Instance) -> JsResult<Arc<GuardedTsfn>> {
         return Ok(done.clone());
     }
     let done = Arc::new(GuardedTsfn::default());
-    let name = env.string("koffi-rs async")?;
-    let mut tsfn = std::ptr::null_mut();
     let finalize_data = Arc::into_raw(done.clone()) as *mut c_void;
-    // SAFETY: JS thread, valid env; `finalize_data` is a counted reference to `done`, given
-    // back to `finalized` when Node finalizes the function.
-    let status = unsafe {
-        sys::napi_create_threadsafe_function(
-            env.0,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            name,
-            0,
-            1,
-            finalize_data,
-            Some(finalized),
-            std::ptr::null_mut(),
-            Some(completed),
-            &mut tsfn,
-        )
+    // `finalize_data` is a counted reference to `done`, given back to `finalized` when Node
+    // finalizes the function. Unref'd while no call is in flight: an idle environment may exit.
+    let tsfn = match tsfn::create(env, "koffi-rs async", finalize_data, Some(finalized), Some(completed)) {
+        Ok(tsfn) => tsfn,
+        Err(e) => {
+            // SAFETY: not handed over.
+            drop(unsafe { Arc::from_raw(finalize_data as *const GuardedTsfn) });
+            return Err(e);
+        }
     };
-    if status != sys::Status::napi_ok {
-        // SAFETY: not handed over.
-        drop(unsafe { Arc::from_raw(finalize_data as *const GuardedTsfn) });
-        return Err(env.failure(status));
-    }
-    // Unref'd while no call is in flight: an idle environment may exit.
-    // SAFETY: JS thread, the function just made.
-    unsafe { sys::napi_unref_threadsafe_function(env.0, tsfn) };
     done.set(tsfn);
     *inst.async_done.borrow_mut() = Some(done.clone());
     Ok(done)

@@ -20,6 +20,7 @@ use crate::abi::{self, AbiType, ArgLoc, CallPlan, Ext, RetLoc, RetReg, Signature
 use crate::call::CallFrame;
 use crate::callback::{self as pool, Handler};
 use crate::node::js::scalar::ScalarConv;
+use crate::node::js::tsfn;
 use crate::node::js::{error, error_value, type_error, Env, JsResult, Value};
 use crate::types::{Detail, Primitive, TypeId, TypeInfo};
 
@@ -233,31 +234,17 @@ pub fn ensure_broker(env: Env, inst: &Instance) -> JsResult<()> {
     if inst.link.has_broker() {
         return Ok(());
     }
-    let name = env.string("koffi-rs callback")?;
-    let mut tsfn = std::ptr::null_mut();
     let tag = Box::into_raw(inst.link.tag());
-    // SAFETY: JS thread, valid env; `tag` goes to `broker_finalized` when Node finalizes it.
-    let status = unsafe {
-        sys::napi_create_threadsafe_function(
-            env.0,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            name,
-            0,
-            1,
-            tag as *mut c_void,
-            Some(broker_finalized),
-            std::ptr::null_mut(),
-            Some(broker_call),
-            &mut tsfn,
-        )
-    };
-    if status != sys::Status::napi_ok {
-        // SAFETY: not handed over.
-        drop(unsafe { Box::from_raw(tag) });
-        return Err(env.failure(status));
-    }
-    crate::node::js::call!(env, napi_unref_threadsafe_function(env.0, tsfn));
+    // `tag` goes to `broker_finalized` when Node finalizes the function.
+    let tsfn =
+        match tsfn::create(env, "koffi-rs callback", tag as *mut c_void, Some(broker_finalized), Some(broker_call)) {
+            Ok(tsfn) => tsfn,
+            Err(e) => {
+                // SAFETY: not handed over.
+                drop(unsafe { Box::from_raw(tag) });
+                return Err(e);
+            }
+        };
     inst.link.set_broker(tag, tsfn);
     Ok(())
 }

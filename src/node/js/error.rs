@@ -1,5 +1,5 @@
 //! Errors on their way to JS: a [`JsError`] is the `TypeError`, `Error` or `RangeError` that
-//! the entry glue (`entry`) throws, or the marker that a JS exception is already pending.
+//! the export glue (`export`) throws, or the marker that a JS exception is already pending.
 //! Plain Rust: making one touches no Node-API (the JS object is made only when it is thrown).
 
 use crate::types::ErrorClass;

@@ -1,6 +1,6 @@
 //! Thin, checked wrappers over the raw Node-API functions (`napi::sys`).
 //!
-//! Every wrapper turns a failed status into a [`JsError`]; the entry glue (`entry`) turns that
+//! Every wrapper turns a failed status into a [`JsError`]; the export glue (`export`) turns that
 //! into a thrown JS exception. Values are raw `napi_value` handles, valid for the current
 //! callback's handle scope.
 

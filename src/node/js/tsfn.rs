@@ -9,6 +9,47 @@ use std::sync::{Mutex, MutexGuard};
 
 use napi::sys;
 
+use super::error::JsResult;
+use super::napi::Env;
+
+/// Makes a thread-safe function named `name` that calls `call_js` on the JS thread for each
+/// item posted to it. It is unref'd: it never keeps the process alive by itself. Node gives
+/// `finalize_data` to `finalize` when it finalizes the function; if making it fails, the data
+/// is still the caller's.
+pub fn create(
+    env: Env,
+    name: &str,
+    finalize_data: *mut c_void,
+    finalize: sys::napi_finalize,
+    call_js: sys::napi_threadsafe_function_call_js,
+) -> JsResult<sys::napi_threadsafe_function> {
+    let name = env.string(name)?;
+    let mut tsfn = std::ptr::null_mut();
+    // SAFETY: JS thread, valid env; `finalize_data` goes to `finalize` once Node finalizes the
+    // function (the caller's contract for what it points to).
+    let status = unsafe {
+        sys::napi_create_threadsafe_function(
+            env.0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            name,
+            0,
+            1,
+            finalize_data,
+            finalize,
+            std::ptr::null_mut(),
+            call_js,
+            &mut tsfn,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        return Err(env.failure(status));
+    }
+    // SAFETY: JS thread, the function just made.
+    unsafe { sys::napi_unref_threadsafe_function(env.0, tsfn) };
+    Ok(tsfn)
+}
+
 /// A `napi_threadsafe_function`, or none (0), behind a lock.
 #[derive(Default)]
 pub struct GuardedTsfn(Mutex<usize>);
