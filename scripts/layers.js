@@ -15,8 +15,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const rootArg = process.argv.indexOf('--root');
-const ROOT = rootArg > 0 ? path.resolve(process.argv[rootArg + 1]) : path.join(__dirname, '..', 'src', 'node');
+const SRC_NODE = path.join(__dirname, '..', 'src', 'node');
 /** Rooms from the bottom up; a file may use its own room and the rooms below. */
 const ROOMS = ['js', 'instance', 'convert', 'calls', 'api', ''];
 /** The one room whose files may import each other in a circle: an Instance owns its callbacks,
@@ -24,8 +23,8 @@ const ROOMS = ['js', 'instance', 'convert', 'calls', 'api', ''];
 const CIRCLE_OK = new Set(['instance']);
 
 /** Module path of a file, as a '/'-joined string ('' for src/node/mod.rs). */
-function moduleOf(file) {
-    const parts = path.relative(ROOT, file).replace(/\.rs$/, '').split(path.sep);
+function moduleOf(root, file) {
+    const parts = path.relative(root, file).replace(/\.rs$/, '').split(path.sep);
     if (parts[parts.length - 1] === 'mod') parts.pop();
     return parts.join('/');
 }
@@ -47,9 +46,9 @@ function code(text) {
         .replace(/"(\\.|[^"\\])*"/g, '""');
 }
 
-function graph() {
+function graph(root) {
     const files = new Map();
-    for (const f of listFiles(ROOT)) files.set(moduleOf(f), f);
+    for (const f of listFiles(root)) files.set(moduleOf(root, f), f);
     const split = (m) => (m === '' ? [] : m.split('/'));
     const edges = new Map();
     for (const [mod, file] of files) {
@@ -124,8 +123,10 @@ function circles(edges) {
     return found;
 }
 
-function main() {
-    const { files, edges } = graph();
+/** The import graph of the tree at `root` (laid out like src/node), what breaks the rules
+ * (`problems`) and the allowed circle (`notes`). */
+function analyse(root = SRC_NODE) {
+    const { files, edges } = graph(root);
     const problems = [];
     const notes = [];
     for (const [mod, uses] of edges) {
@@ -141,6 +142,12 @@ function main() {
         if (rooms.size === 1 && CIRCLE_OK.has([...rooms][0])) notes.push(`circle (allowed in this one room): ${names}`);
         else problems.push(`circle: ${names}`);
     }
+    return { files, edges, problems, notes };
+}
+
+function main() {
+    const rootArg = process.argv.indexOf('--root');
+    const { files, edges, problems, notes } = analyse(rootArg > 0 ? path.resolve(process.argv[rootArg + 1]) : SRC_NODE);
     if (!process.argv.includes('--check')) {
         const lines = (m) => fs.readFileSync(files.get(m), 'utf8').split('\n').length - 1;
         for (const room of ROOMS) {
@@ -160,4 +167,6 @@ function main() {
     if (process.argv.includes('--check')) console.log('layers: every import in src/node runs downward');
 }
 
-main();
+module.exports = { analyse };
+
+if (require.main === module) main();

@@ -7,14 +7,12 @@ const assert = require('node:assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
+const { analyse } = require('../scripts/layers.js');
 
-const SCRIPT = path.join(__dirname, '..', 'scripts', 'layers.js');
-
+/** The checker's verdict on a tree (src/node when none is given): its problems, one per line. */
 function check(root) {
-    const args = [SCRIPT, '--check'];
-    if (root) args.push('--root', root);
-    return spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const { problems } = analyse(root);
+    return { status: problems.length ? 1 : 0, stderr: problems.join('\n') };
 }
 
 /** A small tree laid out like src/node, with the given files. */
