@@ -11,32 +11,56 @@ function checkEngine() {
         throw new Error(`This engine is based on Node ${process.versions.node}, but koffi-rs requires Node-API version 8 (Node >= 16)`);
 }
 
+/** The C library of this Linux process: 'glibc', or 'musl' when Node reports no glibc. */
+function linuxLibc() {
+    const header = process.report?.getReport?.().header;
+    return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+/** The folder name of this machine's prebuilt addon: `<platform>_<arch>`, `musl_<arch>` on
+ * musl Linux (prebuilt Linux addons are for glibc). */
+function prebuiltName() {
+    if (process.platform === 'linux' && linuxLibc() === 'musl')
+        return `musl_${process.arch}`;
+    return `${process.platform}_${process.arch}`;
+}
+
 function candidates() {
     const root = path.join(__dirname, '..');
-    const triplet = `${process.platform}_${process.arch}`;
+    const name = prebuiltName();
     const list = [
         process.env.KOFFI_RS_NATIVE,
+        // Built from source (a checkout, or an install with no prebuilt addon for this machine).
         path.join(root, 'build', 'koffi.node'),
-        path.join(root, 'build', triplet, 'koffi.node'),
-        path.join(root, 'build', 'musl_' + process.arch, 'koffi.node'),
+        path.join(root, 'build', name, 'koffi.node'),
     ];
     if (process.resourcesPath)
-        list.push(path.join(process.resourcesPath, 'koffi-rs', triplet, 'koffi.node'));
+        list.push(path.join(process.resourcesPath, 'koffi-rs', name, 'koffi.node'));
     return list.filter(Boolean);
 }
 
 function loadNative() {
     checkEngine();
+    const failures = [];
     for (const file of candidates()) {
         if (!fs.existsSync(file))
             continue;
         const native = { exports: {} };
-        process.dlopen(native, file);
+        try {
+            process.dlopen(native, file);
+        } catch (err) {
+            // A prebuilt addon this system cannot load (an older C library, say): say so below.
+            failures.push(`${file}: ${err.message.split('\n')[0]}`);
+            continue;
+        }
         if (native.exports.implementation?.version !== require('../package.json').version)
             throw new Error('Mismatched native Koffi modules');
         return native.exports;
     }
-    throw new Error(`Cannot find the native Koffi module; did you run 'npm install' (looked in ${candidates().join(', ')})?`);
+    const looked = candidates().join(', ');
+    const why = failures.length ? `; could not load ${failures.join('; ')}` : '';
+    throw new Error(`Cannot find the native Koffi module for ${prebuiltName()} (looked in ${looked})${why}. ` +
+        `No prebuilt addon fits this machine: reinstall with Rust's cargo and a C compiler on PATH to build it from source`);
 }
 
-module.exports = { loadNative };
+module.exports = { loadNative, prebuiltName };
