@@ -3,7 +3,7 @@
 # package.json's `engines` claims, with the tagged-value reads on and off (KOFFI_RS_TAGGED=1/0),
 # as the design asks of anything that reads V8's memory layout.
 #
-#   ci/node-majors.sh            # Node 16, 18, 20 (the host's node if it is 20) and 22
+#   ci/node-majors.sh            # Node 16, 18, 20 (the host's node if it is 20), 22, 24 and 26
 #   ci/node-majors.sh 18         # one major
 #   ci/node-majors.sh --fetch    # only download the binaries
 #
@@ -29,6 +29,8 @@ version_of() {
         18) echo 18.20.8 ;;
         20) echo 20.19.5 ;;
         22) echo 22.23.3 ;;
+        24) echo 24.22.3 ;;
+        26) echo 26.12.1 ;;
         *) echo "node-majors.sh: no version known for Node $1" >&2; exit 2 ;;
     esac
 }
@@ -53,12 +55,12 @@ majors=()
 for a in "$@"; do
     case $a in
         --fetch) fetch_only=1 ;;
-        16 | 18 | 20 | 22) majors+=("$a") ;;
-        *) echo "usage: $0 [--fetch] [16|18|20|22]..." >&2; exit 2 ;;
+        16 | 18 | 20 | 22 | 24 | 26) majors+=("$a") ;;
+        *) echo "usage: $0 [--fetch] [16|18|20|22|24|26]..." >&2; exit 2 ;;
     esac
 done
 if [ ${#majors[@]} -eq 0 ]; then
-    majors=(16 18 22)
+    majors=(16 18 22 24 26)
     # The host's Node 20 saves a download; another host version gets Node 20 from npm.
     if [[ $(node --version 2>/dev/null) == v20.* ]]; then majors+=(host); else majors+=(20); fi
 fi

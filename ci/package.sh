@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The npm package as users get it: prebuilt addons made (npm run prebuild), the tarball packed,
 # then installed into empty folders and used by a small program (libc calls, a struct, a
-# callback, an async call).
+# callback, an async call; and an ES module importing it).
 #
 #   1. installed with no Rust and no C compiler on PATH: the prebuilt addon must be used;
 #   2. installed with KOFFI_RS_BUILD_FROM_SOURCE=1: cargo builds the addon from the tarball's
@@ -61,6 +61,16 @@ libc.func('int abs(int)').async(-7, (err, res) => {
 });
 EOF
 
+# The same package as an ES module, default and named imports.
+cat > "$work/program.mjs" <<'MJS'
+import koffi, { load, sizeof } from 'koffi-rs';
+import assert from 'assert';
+assert.strictEqual(load('libc.so.6').func('int abs(int)')(-1), 1);
+assert.strictEqual(sizeof('int'), 4);
+assert.strictEqual(koffi.load, load);
+console.log(`program.mjs: ok (${process.env.CASE})`);
+MJS
+
 # A PATH with node and npm but no cargo, rustc, cc or gcc.
 mkdir -p "$work/bin"
 for tool in node npm sh env; do ln -s "$(command -v $tool)" "$work/bin/$tool"; done
@@ -77,8 +87,8 @@ install_into() { # folder, env… — installs the tarball into a new folder
 echo "== case 1: install with no compiler on PATH (prebuilt addon)"
 install_into "$work/prebuilt" PATH="$bare_path" HOME="$work/home"
 [ ! -e "$work/prebuilt/node_modules/koffi-rs/build/koffi.node" ] || { echo "package.sh: case 1 built from source"; exit 1; }
-cp "$work/program.js" "$work/prebuilt/"
-(cd "$work/prebuilt" && PATH="$bare_path" CASE=prebuilt node program.js)
+cp "$work/program.js" "$work/program.mjs" "$work/prebuilt/"
+(cd "$work/prebuilt" && PATH="$bare_path" CASE=prebuilt node program.js && PATH="$bare_path" CASE=prebuilt node program.mjs)
 
 echo "== case 2: install built from source (KOFFI_RS_BUILD_FROM_SOURCE=1)"
 start=$(date +%s)
