@@ -6,12 +6,11 @@
 //
 //     import koffi from 'koffi-rs';          // with esModuleInterop / allowSyntheticDefaultImports
 //     import * as koffi from 'koffi-rs';
-//     import { load, struct } from 'koffi-rs';  // when compiled to CommonJS (see below)
+//     import { load, struct } from 'koffi-rs';  // from CommonJS or ES modules (index.mjs)
 //     import koffi = require('koffi-rs');    // TypeScript's CommonJS import
 //     const koffi = require('koffi-rs');     // plain JavaScript (checkJs, editors)
 //
-// Named imports from native ES modules type-check but fail in Node, whose CommonJS export
-// detection cannot see the names (the same holds for upstream Koffi 2.x); use the default import.
+// Code typed against Koffi 2.16.3's own declarations compiles against these too.
 //
 // Types live in the `koffi` namespace (`koffi.IKoffiLib`, `koffi.TypeInfo`, ...) and can also be
 // imported by name (`import type { IKoffiLib } from 'koffi-rs'`).
@@ -250,8 +249,16 @@ declare namespace koffi {
         disconnect: boolean;
     }
 
+    /**
+     * The first argument of a poll callback: the libuv status (0, or a negative error code).
+     * Koffi 2.16.3's declarations show a single events argument instead. The status is also typed
+     * with the events' fields so that programs written against those declarations still compile,
+     * but at run time (in Koffi as here) the events are the second argument.
+     */
+    type IKoffiPollStatus = number & IKoffiPollEvents;
+
     /** Called on the JS thread with the libuv status (0 or a negative error) and the events that fired. */
-    type IKoffiPollCallback = (this: node.PollHandle, status: number, events: IKoffiPollEvents) => void;
+    type IKoffiPollCallback = (this: node.PollHandle, status: IKoffiPollStatus, events: IKoffiPollEvents) => void;
 
     namespace node {
         /** A libuv poll watcher on a socket or file descriptor. */
@@ -471,6 +478,11 @@ declare namespace koffi {
         };
         /** Shared-library suffix of the platform: `'.so'`, `'.dylib'` or `'.dll'`. */
         readonly extension: string;
+        /**
+         * @deprecated Declared by Koffi 2.x's typings, but absent at run time since Koffi 2.7 (as
+         * here): always `undefined`. Kept so that code typed against Koffi still compiles.
+         */
+        readonly internal: Boolean;
     }
 }
 

@@ -1,6 +1,6 @@
 // koffi-rs as an ES module: `import koffi from 'koffi-rs'` gives the same object as require(),
 // and the functions are named exports too (`import { load, struct } from 'koffi-rs'`), as in
-// Koffi 3. The list is the CommonJS module's own keys; test/esm.test.js keeps the two equal.
+// Koffi 3. The list is the CommonJS module's own keys, no more and no fewer.
 import koffi from './index.js';
 
 export default koffi;

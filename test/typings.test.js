@@ -77,14 +77,49 @@ test('MOD-10 · require() from JavaScript and the other import styles are typed'
             'export { same, same2, lib, info, u, h };',
             '',
         ].join('\n'));
+        // An ES module (index.mjs at run time): the default import and named imports.
+        fs.writeFileSync(path.join(dir, 'esm.mts'), [
+            "import koffi, { load, struct, types } from 'koffi-rs';",
+            'const lib: koffi.IKoffiLib = load(null);',
+            'const S = struct({ x: types.int });',
+            'export { lib, S };',
+            '',
+        ].join('\n'));
         compile(dir, [
             '--allowJs', '--checkJs',
             '--module', 'nodenext',
             '--moduleResolution', 'nodenext',
             '--target', 'es2022',
-            'main.js', 'styles.cts',
+            'main.js', 'styles.cts', 'esm.mts',
         ]);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
+// MOD-10 · a program typed against Koffi 2.16.3's own declarations (test/typings/upstream.ts,
+// every overload and exported type of upstream's index.d.ts) compiles against upstream's
+// declarations and against ours: code written for Koffi keeps compiling after the switch.
+test("MOD-10 · a program written against Koffi 2.16.3's index.d.ts compiles against ours", { skip }, () => {
+    const upstreamTypes = path.join(root, 'node_modules', 'koffi', 'index.d.ts');
+    if (!fs.existsSync(upstreamTypes)) return;
+    for (const [label, types] of [['koffi 2.16.3', upstreamTypes], ['koffi-rs', path.join(root, 'index.d.ts')]]) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'koffi-rs-upstream-typings-'));
+        try {
+            // The program imports 'koffi': a package holding only the declarations under test.
+            const pkg = path.join(dir, 'node_modules', 'koffi');
+            fs.mkdirSync(pkg, { recursive: true });
+            fs.copyFileSync(types, path.join(pkg, 'index.d.ts'));
+            fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'koffi', version: '0.0.0', types: 'index.d.ts' }));
+            fs.copyFileSync(path.join(__dirname, 'typings', 'upstream.ts'), path.join(dir, 'upstream.ts'));
+            try {
+                compile(dir, ['--module', 'commonjs', '--target', 'es2022', '--esModuleInterop', 'upstream.ts']);
+            } catch (err) {
+                err.message = `against ${label}'s declarations: ${err.message}`;
+                throw err;
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     }
 });
