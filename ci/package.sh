@@ -6,7 +6,9 @@
 #   1. installed with no Rust and no C compiler on PATH: the prebuilt addon must be used;
 #   2. installed with KOFFI_RS_BUILD_FROM_SOURCE=1: cargo builds the addon from the tarball's
 #      sources (workspace, Cargo.lock and build.rs inputs must all be in it);
-#   3. the same without cargo on PATH: npm install must fail with a message naming what is missing.
+#   3. the same without cargo on PATH: npm install must fail with a message naming what is missing;
+#   4. where ci/cross.sh aarch64 has installed qemu and an aarch64 Node: the linux_arm64 prebuilt
+#      addon runs the same program there.
 #
 # Prints the tarball's size beside Koffi 2.16.3's (7.3 MB packed, 28.8 MB unpacked, measured
 # with `npm pack koffi@2.16.3`).
@@ -103,5 +105,18 @@ if out=$(install_into "$work/nocargo" PATH="$bare_path" HOME="$work/home" KOFFI_
 fi
 echo "$out" | grep -q "needs Rust's cargo" || { echo "package.sh: case 3 message:"; echo "$out"; exit 1; }
 echo "$out" | grep "koffi-rs:" | head -1
+
+arm_node=${XROOTS:-/opt/xroots}/node-arm64/bin/node
+if [ -x "$arm_node" ] && command -v qemu-aarch64 >/dev/null && [ -d /usr/aarch64-linux-gnu ]; then
+    echo "== case 4: the linux_arm64 prebuilt addon on an aarch64 Node under qemu"
+    # Unpacked rather than installed: npm under qemu is slow, and case 1 covers the install script.
+    mkdir -p "$work/arm64/node_modules"
+    tar -xzf "$tgz" -C "$work/arm64/node_modules"
+    mv "$work/arm64/node_modules/package" "$work/arm64/node_modules/koffi-rs"
+    cp "$work/program.js" "$work/arm64/"
+    (cd "$work/arm64" && CASE="linux_arm64 under qemu" qemu-aarch64 -L /usr/aarch64-linux-gnu "$arm_node" program.js)
+else
+    echo "== case 4 skipped: no aarch64 Node and qemu here (bash ci/cross.sh aarch64 installs them)"
+fi
 
 echo "== package: ok"
