@@ -35,6 +35,15 @@ for required in package/Cargo.lock package/abi-tests/Cargo.toml package/build.rs
     grep -qx "$required" "$work/contents.txt" || { echo "package.sh: $required is not in the tarball"; exit 1; }
 done
 
+# What users read stands alone: the documents and entry points in the package name no file that
+# only the repository has (its tests, CI scripts, benchmark, examples), and nothing beside it.
+mkdir -p "$work/unpacked"
+tar -xzf "$tgz" -C "$work/unpacked"
+user_files=$(cd "$work/unpacked/package" && ls README.md CHANGELOG.md docs/*.md index.d.ts index.js index.mjs indirect.js lib/*.js)
+if (cd "$work/unpacked/package" && grep -nE '\.\./shared|(^|[^A-Za-z_./])(ci|bench|test|tests|example|fuzz)/[A-Za-z_.*-]+' $user_files); then
+    echo "package.sh: the lines above point at files outside the package"; exit 1
+fi
+
 # The program users would write, run from the folder the package was installed into.
 cat > "$work/program.js" <<'EOF'
 'use strict';

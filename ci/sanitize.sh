@@ -15,7 +15,7 @@
 # instrumented; every heap allocation still goes through the interposed malloc/free, so reads
 # and writes from our code into freed or out-of-bounds heap memory are caught.
 #
-# Idempotent; wall time on the 2-core CI machine: see README (about 3 minutes from clean).
+# Idempotent; wall time on the 2-core CI machine: see CONTRIBUTING.md (about 3 minutes from clean).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
