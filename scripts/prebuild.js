@@ -50,24 +50,16 @@ function ensureTools(targets) {
     }
 }
 
+/** A glibc version (`2.28`, or a symbol version `GLIBC_2.28`) as one comparable number. */
+function glibcOrder(version) {
+    const [major, minor = 0, patch = 0] = version.replace(/^GLIBC_/, '').split('.').map(Number);
+    return (major * 1000 + minor) * 1000 + patch;
+}
+
 /** The glibc symbol versions an ELF file needs (`GLIBC_2.17`, …), newest last. */
 function glibcNeeds(file) {
     const text = execFileSync('objdump', ['-T', file], { encoding: 'utf8' });
-    const versions = new Set(text.match(/GLIBC_[0-9.]+/g) || []);
-    const key = (v) => v.slice(6).split('.').map(Number);
-    return [...versions].sort((a, b) => {
-        const [x, y] = [key(a), key(b)];
-        for (let i = 0; i < Math.max(x.length, y.length); i++)
-            if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) - (y[i] || 0);
-        return 0;
-    });
-}
-
-/** Whether glibc version `need` (`GLIBC_2.25`) is at most `limit` (`2.28`). */
-function withinGlibc(need, limit) {
-    const [a, b] = need.slice(6).split('.').map(Number);
-    const [c, d] = limit.split('.').map(Number);
-    return a < c || (a === c && (b || 0) <= d);
+    return [...new Set(text.match(/GLIBC_[0-9.]+/g) || [])].sort((a, b) => glibcOrder(a) - glibcOrder(b));
 }
 
 function main() {
@@ -88,7 +80,7 @@ function main() {
         fs.mkdirSync(out, { recursive: true });
         fs.copyFileSync(built, path.join(out, 'koffi.node'));
         const needs = glibcNeeds(path.join(out, 'koffi.node'));
-        const newer = needs.filter((v) => !withinGlibc(v, t.glibc));
+        const newer = needs.filter((v) => glibcOrder(v) > glibcOrder(t.glibc));
         if (newer.length)
             throw new Error(`build/${t.dir}/koffi.node needs ${newer.join(', ')}, newer than glibc ${t.glibc}`);
         const size = fs.statSync(path.join(out, 'koffi.node')).size;
@@ -96,13 +88,9 @@ function main() {
     }
 }
 
-if (require.main === module) {
-    try {
-        main();
-    } catch (err) {
-        console.error(`prebuild: ${err.message}`);
-        process.exit(1);
-    }
+try {
+    main();
+} catch (err) {
+    console.error(`prebuild: ${err.message}`);
+    process.exit(1);
 }
-
-module.exports = { TARGETS, glibcNeeds, withinGlibc };
