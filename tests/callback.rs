@@ -7,7 +7,7 @@ use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use koffi_rs::abi::{self, AbiType, CallPlan, Ext, Scalar, Signature};
+use koffi_rs::abi::{self, AbiType, CallPlan, Scalar, Signature};
 use koffi_rs::call::{call_bytes, CallFrame, CallMemory};
 use koffi_rs::callback::{self, Handler};
 
@@ -26,7 +26,7 @@ impl Handler for Compare {
             frame.load_arg(&self.plan.args[1], &mut b as *mut u64 as *mut u8, 8);
             let (x, y) = (*(a as usize as *const i32), *(b as usize as *const i32));
             let r: i32 = (x > y) as i32 - (x < y) as i32;
-            frame.store_result(&self.plan.ret, &r as *const i32 as *const u8, 4, Ext::Sign);
+            frame.store_result(&self.plan.ret, &r as *const i32 as *const u8, 4);
         }
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use koffi_rs::abi::{self, AbiType, CallPlan, Ext, Scalar, Signature};
+use koffi_rs::abi::{self, AbiType, CallPlan, Scalar, Signature};
 use koffi_rs::call::{call_bytes, CallFrame, CallMemory};
 use koffi_rs::callback::{self, Handler};
 use koffi_rs::types::{parse_type, DataModel, Detail, MemberSpec, Primitive, Registry, TypeId};
@@ -138,7 +138,7 @@ struct Outcome {
 struct Checker {
     plan: CallPlan,
     args: Vec<(String, Value)>,
-    ret: Option<(Vec<u8>, Ext)>,
+    ret: Option<Vec<u8>>,
     calls: AtomicUsize,
     failures: Mutex<Vec<String>>,
 }
@@ -161,9 +161,9 @@ impl Handler for Checker {
                 }
             }
         }
-        if let Some((bytes, ext)) = &self.ret {
+        if let Some(bytes) = &self.ret {
             // SAFETY: as above; `bytes` holds the whole result.
-            unsafe { frame.store_result(&self.plan.ret, bytes.as_ptr(), bytes.len(), *ext) };
+            unsafe { frame.store_result(&self.plan.ret, bytes.as_ptr(), bytes.len()) };
         }
         if !report.is_empty() {
             self.failures.lock().unwrap_or_else(|e| e.into_inner()).push(report);
@@ -280,11 +280,7 @@ fn run_case(index: usize, case: &Case, layout_at: usize, mem: &mut CallMemory, o
         }
     }
     if let Some(callers) = CALLERS[index] {
-        let ext = match &sig.ret {
-            AbiType::Scalar(sc) => sc.ext(),
-            _ => Ext::None,
-        };
-        run_callback(&describe(), callers, &plan, args, ret.map(|r| (r, ext)), mem, out);
+        run_callback(&describe(), callers, &plan, args, ret, mem, out);
     }
 }
 
@@ -295,16 +291,16 @@ fn run_callback(
     callers: [unsafe extern "C" fn(); 2],
     plan: &CallPlan,
     args: Vec<(String, Value)>,
-    ret: Option<(Value, Ext)>,
+    ret: Option<Value>,
     mem: &mut CallMemory,
     out: &mut Outcome,
 ) {
-    let expected_ret = ret.as_ref().map(|(v, _)| (v.bytes.clone(), v.meaningful.clone(), v.origin.clone()));
+    let expected_ret = ret.as_ref().map(|v| (v.bytes.clone(), v.meaningful.clone(), v.origin.clone()));
     let packed: Vec<u8> = args.iter().flat_map(|(_, v)| v.bytes.iter().copied()).collect();
     let checker = Arc::new(Checker {
         plan: plan.clone(),
         args,
-        ret: ret.map(|(v, ext)| (v.bytes, ext)),
+        ret: ret.map(|v| v.bytes),
         calls: AtomicUsize::new(0),
         failures: Mutex::new(Vec::new()),
     });
@@ -312,8 +308,10 @@ fn run_callback(
         Ok(r) => r,
         Err(e) => return out.failures.push(format!("{describe}: {e}")),
     };
+    // A data pointer, as `abi::lower` gives it for this target (an unsigned word on 32-bit).
+    let pointer = if cfg!(target_pointer_width = "32") { Scalar::U32 } else { Scalar::Ptr };
     let caller_sig =
-        Signature { ret: AbiType::Void, params: vec![AbiType::Scalar(Scalar::Ptr)], fixed: 1, variadic: false };
+        Signature { ret: AbiType::Void, params: vec![AbiType::Scalar(pointer)], fixed: 1, variadic: false };
     let caller_plan = abi::native::classify(&caller_sig).expect("void(void *) classifies");
     for (level, f) in callers.iter().enumerate() {
         let opt = if level == 0 { "-O0" } else { "-O2" };

@@ -147,6 +147,10 @@ pub enum Ext {
     Sign,
     /// Zero-extended to the slot width.
     Zero,
+    /// A `float` in a 64-bit floating-point register, with the upper 32 bits set to ones. The
+    /// RISC-V ISA manual (Volume I, "NaN Boxing of Narrower Values") makes a narrower value in a
+    /// wider register valid only when so boxed; any other pattern reads as the canonical NaN.
+    NanBox,
 }
 
 /// Copy `len` bytes at offset `src` of the argument's C representation into `dst`.
@@ -191,8 +195,11 @@ pub struct RetMove {
     pub reg: RetReg,
     /// Offset in the result's bytes.
     pub dst: u32,
-    /// Byte count (at most 8).
+    /// Byte count (at most 8; at most 4 on 32-bit targets).
     pub len: u32,
+    /// How a callback widens a result narrower than the register before returning it to C
+    /// (callers may rely on it: spec ABI-13). Forward calls read only `len` bytes.
+    pub ext: Ext,
 }
 
 /// Where the result comes back.

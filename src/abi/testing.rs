@@ -69,7 +69,12 @@ pub fn stack(off: u32, len: u32, ext: Ext) -> ArgLoc {
     moves(&[mv(0, len, Slot::Stack(off), ext)])
 }
 
-/// A result in these (register, offset, length) pieces.
+/// A result in these (register, offset, length) pieces, none of them widened.
 pub fn rets(m: &[(RetReg, u32, u32)]) -> RetLoc {
-    RetLoc::Regs(m.iter().map(|&(reg, dst, len)| RetMove { reg, dst, len }).collect())
+    RetLoc::Regs(m.iter().map(|&(reg, dst, len)| RetMove { reg, dst, len, ext: Ext::None }).collect())
+}
+
+/// A scalar result of `len` bytes in register `reg`, widened by `ext`.
+pub fn ret1(reg: RetReg, len: u32, ext: Ext) -> RetLoc {
+    RetLoc::Regs([RetMove { reg, dst: 0, len, ext }].into_iter().collect())
 }

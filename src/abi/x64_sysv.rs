@@ -124,9 +124,9 @@ pub fn classify(sig: &Signature) -> Result<CallPlan, AbiError> {
 
 impl State {
     fn classify_result(&mut self, ty: &AbiType) -> Result<RetLoc, AbiError> {
-        let (classes, size) = match ty {
+        let (classes, size, ext) = match ty {
             AbiType::Void => return Ok(RetLoc::Void),
-            AbiType::Scalar(s) => (smallvec![scalar_class(*s)], s.size()),
+            AbiType::Scalar(s) => (smallvec![scalar_class(*s)], s.size(), s.ext()),
             AbiType::Aggregate(a) => match classify_aggregate(a)? {
                 // System V AMD64 psABI 1.0, §3.2.3 Returning of Values, rule 2: for a MEMORY
                 // result the caller provides the storage and passes its address in %rdi, as a
@@ -135,7 +135,7 @@ impl State {
                     self.next_gpr = 1;
                     return Ok(RetLoc::Sret { ptr: ARG_GPRS[0] });
                 }
-                Passing::Eightbytes(classes) => (classes, a.size),
+                Passing::Eightbytes(classes) => (classes, a.size, Ext::None),
             },
         };
         // System V AMD64 psABI 1.0, §3.2.3 Returning of Values, rules 3 and 4: an INTEGER
@@ -151,7 +151,9 @@ impl State {
             };
             let reg = *reg.ok_or_else(|| LIMITS.unsupported("a result of more than two eightbytes"))?;
             let (src, len) = eightbyte_span(i, size);
-            moves.push(RetMove { reg, dst: LIMITS.bytes(src)?, len: LIMITS.bytes(len)? });
+            // Not required by the psABI for results, but gcc and clang callers of a `char`
+            // function may read all of %eax (ABI-13): a callback widens like an argument.
+            moves.push(RetMove { reg, dst: LIMITS.bytes(src)?, len: LIMITS.bytes(len)?, ext });
         }
         Ok(RetLoc::Regs(moves))
     }
@@ -295,7 +297,7 @@ mod tests {
     //! `8+k(%rsp)`, past its return address.
 
     use super::*;
-    use crate::abi::testing::{agg, fpr as xmm, gpr, moves, mv, rets, sc, sig, stack, strukt, times};
+    use crate::abi::testing::{agg, fpr as xmm, gpr, moves, mv, ret1, rets, sc, sig, stack, strukt, times};
     use Ext::{None as N, Sign as S, Zero as Z};
     use Scalar::*;
 
@@ -435,7 +437,8 @@ mod tests {
     fn scalar_results_use_rax_or_xmm0() {
         // §3.2.3 Returning of Values, rules 3 and 4.
         assert_eq!(ret(AbiType::Void), RetLoc::Void);
-        assert_eq!(ret(sc(I8)), rets(&[(RAX, 0, 1)]));
+        assert_eq!(ret(sc(I8)), ret1(RAX, 1, S));
+        assert_eq!(ret(sc(U16)), ret1(RAX, 2, Z));
         assert_eq!(ret(sc(Ptr)), rets(&[(RAX, 0, 8)]));
         assert_eq!(ret(sc(F32)), rets(&[(RXMM0, 0, 4)]));
         assert_eq!(ret(sc(F64)), rets(&[(RXMM0, 0, 8)]));

@@ -5,8 +5,8 @@
 
 use crate::abi::{ArgLoc, Ext, Move, RetLoc, RetMove, RetReg, Slot};
 
-/// Register counts of the native ABI's frame: integer argument registers, vector argument
-/// registers, and vector result registers.
+/// Register counts of the native ABI's frame: integer argument registers, floating-point
+/// argument registers, and floating-point result registers, each a [`Word`].
 #[cfg(target_arch = "x86_64")]
 mod counts {
     /// rdi rsi rdx rcx r8 r9.
@@ -29,7 +29,31 @@ mod counts {
     pub const NRET_FPR: usize = 4;
 }
 
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+/// AAPCS32 with VFP: r0–r3; the VFP argument registers as sixteen single-precision words
+/// s0–s15 (d0–d7, with d*n* = s2*n* low : s2*n*+1 high); results in r0 r1 and s0–s7 (an HFA of
+/// four doubles fills d0–d3).
+#[cfg(target_arch = "arm")]
+mod counts {
+    /// r0–r3.
+    pub const NGPR: usize = 4;
+    /// s0–s15.
+    pub const NFPR: usize = 16;
+    /// s0–s7.
+    pub const NRET_FPR: usize = 8;
+}
+
+/// RISC-V LP64D: a0–a7 and fa0–fa7; results in a0 a1 and fa0 fa1.
+#[cfg(target_arch = "riscv64")]
+mod counts {
+    /// a0–a7.
+    pub const NGPR: usize = 8;
+    /// fa0–fa7.
+    pub const NFPR: usize = 8;
+    /// fa0 fa1.
+    pub const NRET_FPR: usize = 2;
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm", target_arch = "riscv64")))]
 mod counts {
     /// Placeholder for targets without a thunk yet.
     pub const NGPR: usize = 8;
@@ -39,6 +63,18 @@ mod counts {
     pub const NRET_FPR: usize = 4;
 }
 
+/// One register or stack slot of the frame: the width of the target's general registers, so
+/// that the assembly loads each with one plain load. A plan's pieces never exceed it in a
+/// register; wider values (64-bit integers and doubles on 32-bit targets) come as several moves.
+#[cfg(target_pointer_width = "64")]
+pub type Word = u64;
+/// One register or stack slot of the frame (see the 64-bit definition).
+#[cfg(target_pointer_width = "32")]
+pub type Word = u32;
+
+/// Bytes in a [`Word`].
+pub const WORD: usize = std::mem::size_of::<Word>();
+
 pub use counts::{NFPR, NGPR, NRET_FPR};
 
 /// Register image shared with the assembly thunk.
@@ -46,20 +82,21 @@ pub use counts::{NFPR, NGPR, NRET_FPR};
 #[derive(Debug)]
 pub struct CallFrame {
     /// Integer argument registers, in the ABI's order.
-    pub gpr: [u64; NGPR],
-    /// Vector argument registers (low 64 bits).
-    pub fpr: [u64; NFPR],
+    pub gpr: [Word; NGPR],
+    /// Floating-point argument registers (the low 64 bits of a vector register; single words
+    /// on ARM32).
+    pub fpr: [Word; NFPR],
     /// Integer result registers after the call.
-    pub ret_gpr: [u64; 2],
-    /// Vector result registers after the call (low 64 bits).
-    pub ret_fpr: [u64; NRET_FPR],
+    pub ret_gpr: [Word; 2],
+    /// Floating-point result registers after the call.
+    pub ret_fpr: [Word; NRET_FPR],
     /// Stack pointer for the callee; outgoing stack arguments start there.
     pub stack: *mut u8,
     /// `%al` on x86-64 System V: vector registers used by a variadic call.
-    pub fpr_count: u64,
+    pub fpr_count: usize,
     /// Written by the forward thunk: its own stack pointer before it switched stacks, so that a
     /// callback reached during the call can run JS on the thread's stack just below it.
-    pub caller_sp: u64,
+    pub caller_sp: usize,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -87,6 +124,32 @@ const _: () = {
     assert!(core::mem::size_of::<CallFrame>() == 208);
 };
 
+// asm/arm32.S: FRAME_GPR 0, FRAME_FPR 16, FRAME_RET_GPR 80, FRAME_RET_FPR 88, FRAME_STACK 120.
+#[cfg(target_arch = "arm")]
+const _: () = {
+    assert!(core::mem::offset_of!(CallFrame, gpr) == 0);
+    assert!(core::mem::offset_of!(CallFrame, fpr) == 16);
+    assert!(core::mem::offset_of!(CallFrame, ret_gpr) == 80);
+    assert!(core::mem::offset_of!(CallFrame, ret_fpr) == 88);
+    assert!(core::mem::offset_of!(CallFrame, stack) == 120);
+    assert!(core::mem::offset_of!(CallFrame, fpr_count) == 124);
+    assert!(core::mem::offset_of!(CallFrame, caller_sp) == 128);
+    assert!(core::mem::size_of::<CallFrame>() == 132);
+};
+
+// asm/riscv64.S: FRAME_GPR 0, FRAME_FPR 64, FRAME_RET_GPR 128, FRAME_RET_FPR 144, FRAME_STACK 160.
+#[cfg(target_arch = "riscv64")]
+const _: () = {
+    assert!(core::mem::offset_of!(CallFrame, gpr) == 0);
+    assert!(core::mem::offset_of!(CallFrame, fpr) == 64);
+    assert!(core::mem::offset_of!(CallFrame, ret_gpr) == 128);
+    assert!(core::mem::offset_of!(CallFrame, ret_fpr) == 144);
+    assert!(core::mem::offset_of!(CallFrame, stack) == 160);
+    assert!(core::mem::offset_of!(CallFrame, fpr_count) == 168);
+    assert!(core::mem::offset_of!(CallFrame, caller_sp) == 176);
+    assert!(core::mem::size_of::<CallFrame>() == 184);
+};
+
 impl Default for CallFrame {
     fn default() -> Self {
         CallFrame {
@@ -111,21 +174,24 @@ pub fn extend(bits: u64, len: u32, ext: Ext) -> u64 {
     match ext {
         Ext::Sign => (((bits << shift) as i64) >> shift) as u64,
         Ext::Zero | Ext::None => (bits << shift) >> shift,
+        Ext::NanBox => ((bits << shift) >> shift) | (u64::MAX << (8 * len)),
     }
 }
 
 impl CallFrame {
-    /// Stores a scalar (already widened if needed) into a register or 8-byte stack slot.
+    /// Stores a scalar (already widened if needed) into a register or a [`Word`] stack slot.
+    /// Bits above a word are dropped (the plan never puts more than a word in one slot).
     ///
     /// # Safety
-    /// For `Slot::Stack`, `self.stack + offset .. + 8` must be writable.
+    /// For `Slot::Stack`, `self.stack + offset .. + WORD` must be writable.
     #[inline(always)]
     pub unsafe fn put(&mut self, dst: Slot, bits: u64) {
+        let word = bits as Word;
         match dst {
-            Slot::Gpr(i) => self.gpr[i as usize] = bits,
-            Slot::Fpr(i) => self.fpr[i as usize] = bits,
+            Slot::Gpr(i) => self.gpr[i as usize] = word,
+            Slot::Fpr(i) => self.fpr[i as usize] = word,
             // SAFETY: the caller guarantees the stack area covers this slot.
-            Slot::Stack(off) => unsafe { (self.stack.add(off as usize) as *mut u64).write_unaligned(bits) },
+            Slot::Stack(off) => unsafe { (self.stack.add(off as usize) as *mut Word).write_unaligned(word) },
         }
     }
 
@@ -138,7 +204,8 @@ impl CallFrame {
         // SAFETY: forwarded from the caller's contract.
         unsafe {
             let src = value.add(m.src as usize);
-            if m.len <= 8 {
+            debug_assert!(m.len as usize <= WORD || matches!(m.dst, Slot::Stack(_)), "{m:?} exceeds a register");
+            if m.len as usize <= WORD {
                 let mut bits = 0u64;
                 std::ptr::copy_nonoverlapping(src, &mut bits as *mut u64 as *mut u8, m.len as usize);
                 let bits = u64::from_le(bits);
@@ -153,8 +220,17 @@ impl CallFrame {
     #[inline(always)]
     pub fn ret(&self, reg: RetReg) -> u64 {
         match reg {
-            RetReg::Gpr(i) => self.ret_gpr[i as usize],
-            RetReg::Fpr(i) => self.ret_fpr[i as usize],
+            RetReg::Gpr(i) => self.ret_gpr[i as usize] as u64,
+            RetReg::Fpr(i) => self.ret_fpr[i as usize] as u64,
+        }
+    }
+
+    /// Sets a result register (a callback's result), keeping the low [`Word`] of `bits`.
+    #[inline(always)]
+    pub fn set_ret(&mut self, reg: RetReg, bits: u64) {
+        match reg {
+            RetReg::Gpr(i) => self.ret_gpr[i as usize] = bits as Word,
+            RetReg::Fpr(i) => self.ret_fpr[i as usize] = bits as Word,
         }
     }
 
@@ -176,17 +252,17 @@ impl CallFrame {
 /// then points at C's stack arguments), and the relay reads arguments and writes the result
 /// through the same plan a forward call uses.
 impl CallFrame {
-    /// The raw 64 bits of an argument slot.
+    /// The raw bits of an argument slot (one [`Word`]).
     ///
     /// # Safety
-    /// For `Slot::Stack`, `self.stack + offset .. + 8` must be readable.
+    /// For `Slot::Stack`, `self.stack + offset .. + WORD` must be readable.
     #[inline]
     pub unsafe fn slot(&self, s: Slot) -> u64 {
         match s {
-            Slot::Gpr(i) => self.gpr[i as usize],
-            Slot::Fpr(i) => self.fpr[i as usize],
+            Slot::Gpr(i) => self.gpr[i as usize] as u64,
+            Slot::Fpr(i) => self.fpr[i as usize] as u64,
             // SAFETY: forwarded from the caller.
-            Slot::Stack(off) => unsafe { (self.stack.add(off as usize) as *const u64).read_unaligned() },
+            Slot::Stack(off) => unsafe { (self.stack.add(off as usize) as *const Word).read_unaligned() as u64 },
         }
     }
 
@@ -222,11 +298,12 @@ impl CallFrame {
     }
 
     /// Stores a result's C bytes (`size` of them, at `src`) where the plan says the caller expects
-    /// them. A scalar narrower than its register is widened by `ext` (callers may rely on it).
+    /// them. A piece narrower than its register is widened as the plan says (callers may rely on
+    /// it).
     ///
     /// # Safety
     /// As for [`CallFrame::load_arg`]; `src` must have `size` readable bytes.
-    pub unsafe fn store_result(&mut self, ret: &RetLoc, src: *const u8, size: usize, ext: Ext) {
+    pub unsafe fn store_result(&mut self, ret: &RetLoc, src: *const u8, size: usize) {
         // SAFETY: forwarded from the caller.
         unsafe {
             match ret {
@@ -239,18 +316,14 @@ impl CallFrame {
                             &mut bits as *mut u64 as *mut u8,
                             (m.len as usize).min(8),
                         );
-                        let bits = if moves.len() == 1 { extend(u64::from_le(bits), m.len, ext) } else { bits };
-                        match m.reg {
-                            RetReg::Gpr(i) => self.ret_gpr[i as usize] = bits,
-                            RetReg::Fpr(i) => self.ret_fpr[i as usize] = bits,
-                        }
+                        self.set_ret(m.reg, extend(u64::from_le(bits), m.len, m.ext));
                     }
                 }
                 RetLoc::Sret { ptr } => {
                     // The caller's result memory; x86-64 also wants its address back in %rax.
                     let dst = self.slot(*ptr) as usize as *mut u8;
                     std::ptr::copy_nonoverlapping(src, dst, size);
-                    self.ret_gpr[0] = dst as u64;
+                    self.ret_gpr[0] = dst as usize as Word;
                 }
             }
         }
@@ -268,5 +341,13 @@ mod tests {
         assert_eq!(extend(0xdead_8000, 2, Ext::Sign), 0xffff_ffff_ffff_8000);
         assert_eq!(extend(0x1_8000_0000, 4, Ext::Sign), 0xffff_ffff_8000_0000);
         assert_eq!(extend(0x1234, 8, Ext::Sign), 0x1234);
+    }
+
+    #[test]
+    fn nan_boxing_sets_the_upper_bits() {
+        // RISC-V: a float in a 64-bit register is valid only with the upper half all ones.
+        assert_eq!(extend(0x3f80_0000, 4, Ext::NanBox), 0xffff_ffff_3f80_0000);
+        assert_eq!(extend(0xdead_beef_3f80_0000, 4, Ext::NanBox), 0xffff_ffff_3f80_0000);
+        assert_eq!(extend(0x4000_0000_0000_0000, 8, Ext::NanBox), 0x4000_0000_0000_0000);
     }
 }

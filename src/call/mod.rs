@@ -59,7 +59,7 @@ pub unsafe fn call_bytes(
             });
         }
         frame.stack = mem.stack_args(plan.stack_size as usize)?;
-        frame.fpr_count = plan.fpr_count as u64;
+        frame.fpr_count = plan.fpr_count as usize;
         for ((loc, bytes), copy) in plan.args.iter().zip(args).zip(indirect) {
             match loc {
                 ArgLoc::Moves(moves) => {

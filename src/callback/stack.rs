@@ -17,7 +17,7 @@ pub unsafe fn js_stack(frame: *const CallFrame) -> Option<usize> {
         return None;
     }
     // SAFETY: forwarded from the caller; the thunk wrote the field before calling C.
-    let sp = unsafe { std::ptr::read_volatile(std::ptr::addr_of!((*frame).caller_sp)) } as usize;
+    let sp = unsafe { std::ptr::read_volatile(std::ptr::addr_of!((*frame).caller_sp)) };
     Some(sp).filter(|sp| *sp != 0).map(|sp| sp - RED_ZONE)
 }
 

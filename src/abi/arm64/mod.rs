@@ -158,21 +158,27 @@ fn classify_result(ty: &AbiType) -> Result<RetLoc, AbiError> {
         return Ok(RetLoc::Void);
     }
     let moves = match classify_type(ty)? {
-        Class::Integral(s) => smallvec![RetMove { reg: RET_GPRS[0], dst: 0, len: LIMITS.bytes(s.size())? }],
-        Class::Float(s) => smallvec![RetMove { reg: RET_FPRS[0], dst: 0, len: LIMITS.bytes(s.size())? }],
+        Class::Integral(s) => {
+            smallvec![RetMove { reg: RET_GPRS[0], dst: 0, len: LIMITS.bytes(s.size())?, ext: s.ext() }]
+        }
+        Class::Float(s) => {
+            smallvec![RetMove { reg: RET_FPRS[0], dst: 0, len: LIMITS.bytes(s.size())?, ext: Ext::None }]
+        }
         // C.2: an HFA is in v0 .. v[n-1], one member per register.
         Class::Hfa { base, members, .. } => {
             let size = base.size();
             let regs = RET_FPRS.iter().take(members).enumerate();
-            regs.map(|(i, &reg)| Ok(RetMove { reg, dst: LIMITS.bytes(i * size)?, len: LIMITS.bytes(size)? }))
-                .collect::<Result<_, _>>()?
+            regs.map(|(i, &reg)| {
+                Ok(RetMove { reg, dst: LIMITS.bytes(i * size)?, len: LIMITS.bytes(size)?, ext: Ext::None })
+            })
+            .collect::<Result<_, _>>()?
         }
         // C.12: a composite of at most 16 bytes is in x0 (and x1), as if loaded with LDR.
         Class::Composite { size, .. } => {
             let pieces = RET_GPRS.iter().take(size.div_ceil(DOUBLEWORD)).enumerate();
             let piece = |(i, &reg): (usize, &RetReg)| {
                 let (dst, len) = doubleword_span(i, size);
-                Ok(RetMove { reg, dst: LIMITS.bytes(dst)?, len: LIMITS.bytes(len)? })
+                Ok(RetMove { reg, dst: LIMITS.bytes(dst)?, len: LIMITS.bytes(len)?, ext: Ext::None })
             };
             pieces.map(piece).collect::<Result<_, _>>()?
         }

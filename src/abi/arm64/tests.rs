@@ -10,7 +10,9 @@
 //! caller-extended small integers).
 
 use super::*;
-use crate::abi::testing::{agg, array, fpr as v, gpr as x, moves, mv, rets, sc, sig, stack, strukt, times, union};
+use crate::abi::testing::{
+    agg, array, fpr as v, gpr as x, moves, mv, ret1, rets, sc, sig, stack, strukt, times, union,
+};
 use Ext::{None as N, Sign as S, Zero as Z};
 use Scalar::*;
 use Variant::{Aapcs64, Apple};
@@ -370,7 +372,8 @@ fn scalar_results_use_x0_or_v0() {
     // §6.9 with C.1 and C.9.
     for variant in BOTH {
         assert_eq!(ret(variant, AbiType::Void), RetLoc::Void);
-        assert_eq!(ret(variant, sc(I8)), rets(&[(X0, 0, 1)]));
+        assert_eq!(ret(variant, sc(I8)), ret1(X0, 1, Ext::Sign));
+        assert_eq!(ret(variant, sc(U16)), ret1(X0, 2, Ext::Zero));
         assert_eq!(ret(variant, sc(Ptr)), rets(&[(X0, 0, 8)]));
         assert_eq!(ret(variant, sc(F32)), rets(&[(RetReg::Fpr(0), 0, 4)]));
         assert_eq!(ret(variant, sc(F64)), rets(&[(RetReg::Fpr(0), 0, 8)]));

@@ -5,7 +5,7 @@
 use super::callable::Callable;
 use super::plan::ParamConv;
 use super::run::{run, KeepErrno};
-use crate::abi::{self, ArgLoc, CallPlan, RetLoc};
+use crate::abi::{self, ArgLoc, CallPlan, RetLoc, RetReg};
 use crate::call::{frame::extend, CallFrame};
 use crate::node::convert::{self, int_store_bits, pointer_arg, Ctx};
 use crate::node::instance::Instance;
@@ -62,7 +62,7 @@ pub fn prepare(
 ) -> JsResult<*mut u8> {
     // SAFETY: the context's call memory outlives the call.
     frame.stack = unsafe { (*ctx.mem).stack_args(plan.stack_size as usize) }.map_err(|e| error(e.to_string()))?;
-    frame.fpr_count = plan.fpr_count as u64;
+    frame.fpr_count = plan.fpr_count as usize;
     let mut sret = std::ptr::null_mut();
     if let RetLoc::Sret { ptr } = plan.ret {
         sret = ctx.alloc_zeroed(c.ret.size.max(1), c.ret.align.max(16))?;
@@ -85,7 +85,7 @@ pub fn finish(ctx: &mut Ctx<'_>, c: &Callable, plan: &CallPlan, frame: &CallFram
     ctx.dispose = true;
     let result = result.and_then(|r| convert::copy_back(ctx).map(|_| r));
     match (result, c.ret.disposer.is_some()) {
-        (Ok(r), true) => convert::dispose(ctx, &c.ret, frame.ret_gpr[0]).map(|_| r),
+        (Ok(r), true) => convert::dispose(ctx, &c.ret, frame.ret(RetReg::Gpr(0))).map(|_| r),
         (result, _) => result,
     }
 }

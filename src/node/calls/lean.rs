@@ -12,7 +12,8 @@ use super::callable::Callable;
 use super::general::{general_ret, in_argument};
 use super::plan::{Conv, FastArg, FastPlan, FastRet, SretArg, MAX_RECORD};
 use super::run::{run, KeepErrno};
-use crate::call::frame::extend;
+use crate::abi::RetReg;
+use crate::call::frame::{extend, Word};
 use crate::call::{CallFrame, CallMemory, Mark};
 use crate::node::convert::{self, pointer_arg, Ctx};
 use crate::node::instance::callbacks::release_transients;
@@ -54,7 +55,7 @@ pub fn execute(
     // `frame_offset` relies on this layout.
     debug_assert_eq!(frame as *mut CallFrame as usize - stack as usize, fast.stack_area as usize);
     frame.stack = stack;
-    frame.fpr_count = fast.fpr_count as u64;
+    frame.fpr_count = fast.fpr_count as usize;
     // A conversion context only when a string or pointer needs the general conversion.
     let mut ctx: Option<Ctx<'_>> = None;
     // `args` has the function's parameter count: a constant in each lean entry.
@@ -169,7 +170,9 @@ fn fill<'a>(
         let bits = if a.widen { extend(bits, a.len, a.ext) } else { bits };
         // SAFETY: `frame_offset` made the offset from an in-bounds register slot or from the
         // plan's stack offset, which lies in the stack area reserved just below the frame.
-        unsafe { (frame as *mut CallFrame as *mut u8).offset(a.dst as isize).cast::<u64>().write_unaligned(bits) };
+        unsafe {
+            (frame as *mut CallFrame as *mut u8).offset(a.dst as isize).cast::<Word>().write_unaligned(bits as Word)
+        };
     }
     Ok(())
 }
@@ -253,8 +256,8 @@ fn call(
     }
     // The other scalars become Smis when V8 would make them one (`smi_of`).
     let scalar = match fast.ret {
-        FastRet::Double => Some((ScalarConv::Float64, frame.ret_fpr[0])),
-        FastRet::Uint32 => Some((ScalarConv::Int { width: 4, signed: false }, frame.ret_gpr[0])),
+        FastRet::Double => Some((ScalarConv::Float64, frame.ret(RetReg::Fpr(0)))),
+        FastRet::Uint32 => Some((ScalarConv::Int { width: 4, signed: false }, frame.ret(RetReg::Gpr(0)))),
         FastRet::Scalar(reg, conv) => Some((conv, frame.ret(reg))),
         _ => None,
     };
@@ -268,7 +271,7 @@ fn call(
         FastRet::Void => Ok(std::ptr::null_mut()),
         FastRet::Int32 => env.int32(frame.ret_gpr[0] as i32),
         FastRet::Uint32 => env.uint32(frame.ret_gpr[0] as u32),
-        FastRet::Double => env.double(f64::from_bits(frame.ret_fpr[0])),
+        FastRet::Double => env.double(f64::from_bits(frame.ret(RetReg::Fpr(0)))),
         FastRet::Scalar(reg, conv) => conv.to_js(env, frame.ret(reg)),
         FastRet::General => caught(|| general_ret(env, inst, c, frame, mem, sret)),
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::abi::{ArgLoc, CallPlan, Ext, Move, RetLoc, RetReg, Slot};
+use crate::call::frame::WORD;
 use crate::call::CallFrame;
 use crate::node::js::scalar::ScalarConv;
 use crate::types::{Direction, Primitive, TypeInfo};
@@ -49,10 +50,10 @@ pub(super) fn frame_offset(slot: Slot, stack_size: u32) -> Option<i32> {
     let stack_area = crate::call::stack_area(stack_size as usize) as i64;
     let off = match slot {
         Slot::Gpr(i) if (i as usize) < crate::call::frame::NGPR => {
-            (std::mem::offset_of!(CallFrame, gpr) + 8 * i as usize) as i64
+            (std::mem::offset_of!(CallFrame, gpr) + WORD * i as usize) as i64
         }
         Slot::Fpr(i) if (i as usize) < crate::call::frame::NFPR => {
-            (std::mem::offset_of!(CallFrame, fpr) + 8 * i as usize) as i64
+            (std::mem::offset_of!(CallFrame, fpr) + WORD * i as usize) as i64
         }
         Slot::Stack(off) => off as i64 - stack_area,
         _ => return None,
@@ -165,10 +166,12 @@ impl FastPlan {
             let dst = frame_offset(m.dst, plan.stack_size)?;
             // Conversions that already give the slot's bits need no widening: doubles and
             // 8-byte values fill the slot, floats and booleans come zero-extended, a 32-bit
-            // integer comes sign-extended (what a signed 4-byte slot wants).
-            let widen = m.len < 8
+            // integer comes sign-extended (what a signed 4-byte slot wants). A float that the
+            // ABI NaN-boxes (RISC-V) still needs its upper half set.
+            let widen = (m.len as usize) < WORD
                 && match conv {
-                    Conv::Float32 | Conv::Bool => false,
+                    Conv::Float32 => m.ext == Ext::NanBox,
+                    Conv::Bool => false,
                     Conv::Int32 => !(m.len == 4 && m.ext == Ext::Sign),
                     _ => true,
                 };

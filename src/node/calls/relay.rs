@@ -19,7 +19,6 @@ use std::thread::ThreadId;
 
 use napi::sys;
 
-use crate::abi::{Ext, RetReg};
 use crate::call::CallFrame;
 use crate::callback::{self as pool, Handler};
 use crate::node::convert::{self, int_store_bits, Ctx};
@@ -183,7 +182,7 @@ impl JsHandler {
         // C receives zeros (a zeroed struct for hidden-pointer results too).
         let zeros = vec![0u8; self.proto.ret.size.max(8)];
         // SAFETY: the frame belongs to a call of this prototype.
-        unsafe { frame.store_result(&self.proto.plan.ret, zeros.as_ptr(), self.proto.ret.size, Ext::None) };
+        unsafe { frame.store_result(&self.proto.plan.ret, zeros.as_ptr(), self.proto.ret.size) };
         let exception = if e.is_pending() {
             let mut v = std::ptr::null_mut();
             // SAFETY: JS thread, an exception is pending.
@@ -301,18 +300,12 @@ impl JsHandler {
                 _ => [int_store_bits(p, int_bits(env, tagged, result, ret.size)?)],
             };
             // One register: set it directly (widened as callers may expect); else the plan.
-            if let Some((reg, len)) = self.proto.scalar_ret {
-                let v = crate::call::frame::extend(bits[0], len, self.proto.ret_ext);
-                match reg {
-                    RetReg::Gpr(i) => frame.ret_gpr[i as usize] = v,
-                    RetReg::Fpr(i) => frame.ret_fpr[i as usize] = v,
-                }
+            if let Some(m) = self.proto.scalar_ret {
+                frame.set_ret(m.reg, crate::call::frame::extend(bits[0], m.len, m.ext));
                 return Ok(None);
             }
             // SAFETY: the frame belongs to a call of this prototype; `bits` holds the value.
-            unsafe {
-                frame.store_result(&self.proto.plan.ret, bits.as_ptr() as *const u8, ret.size, self.proto.ret_ext)
-            };
+            unsafe { frame.store_result(&self.proto.plan.ret, bits.as_ptr() as *const u8, ret.size) };
             return Ok(None);
         }
         // Temporaries of the result (strings, struct copies) and transient callbacks it holds
@@ -331,7 +324,7 @@ impl JsHandler {
             return Err(e);
         }
         // SAFETY: the frame belongs to a call of this prototype; buf holds ret.size bytes.
-        unsafe { frame.store_result(&self.proto.plan.ret, buf, ret.size, self.proto.ret_ext) };
+        unsafe { frame.store_result(&self.proto.plan.ret, buf, ret.size) };
         let (temps, transients) = keep.into_parts();
         Ok(Some(Box::new(Kept { temps, transients: transients.into_iter().chain(returned).collect() })))
     }

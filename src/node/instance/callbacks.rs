@@ -16,7 +16,7 @@ use napi::sys;
 
 use super::lifeline::{broker_finalized, Lifeline};
 use super::Instance;
-use crate::abi::{self, AbiType, ArgLoc, CallPlan, Ext, RetLoc, RetReg, Signature, Slot};
+use crate::abi::{self, ArgLoc, CallPlan, RetLoc, RetMove, Signature, Slot};
 use crate::call::CallFrame;
 use crate::callback::{self as pool, Handler};
 use crate::node::js::scalar::ScalarConv;
@@ -35,16 +35,13 @@ pub struct Proto {
     pub params: Vec<Arc<TypeInfo>>,
     /// Result type.
     pub ret: Arc<TypeInfo>,
-    /// How the result register is widened.
-    pub ret_ext: Ext,
     /// Where C puts each parameter and expects the result.
     pub plan: CallPlan,
     /// Per parameter: how a number or boolean that C passes in one register or stack slot
     /// becomes JS, and that slot (decided here once, not per call).
     pub scalar_params: Vec<Option<(ScalarConv, Slot)>>,
-    /// A number or boolean result that goes back in one register: that register and its
-    /// byte length.
-    pub scalar_ret: Option<(RetReg, u32)>,
+    /// A number or boolean result that goes back in one register: the plan's one move.
+    pub scalar_ret: Option<RetMove>,
 }
 
 /// Where a parameter of `info` placed by `loc` is read from when it is a scalar in one slot.
@@ -65,10 +62,6 @@ pub fn proto(inst: &Instance, id: TypeId) -> JsResult<Arc<Proto>> {
         return Err(type_error(format!("Type {} is not a prototype", info.name)));
     };
     let reg = inst.reg.borrow();
-    let ret_ext = match abi::lower(&reg, sig.ret) {
-        AbiType::Scalar(s) => s.ext(),
-        _ => Ext::None,
-    };
     let lowered = Signature {
         ret: abi::lower(&reg, sig.ret),
         params: sig.params.iter().map(|p| abi::lower(&reg, p.ty)).collect(),
@@ -85,12 +78,12 @@ pub fn proto(inst: &Instance, id: TypeId) -> JsResult<Arc<Proto>> {
     let scalar_params = params.iter().zip(&plan.args).map(|(info, loc)| scalar_param(info, loc)).collect();
     let scalar_ret = match &plan.ret {
         RetLoc::Regs(moves) if ScalarConv::of(ret.primitive).is_some() => match moves.as_slice() {
-            [m] => Some((m.reg, m.len)),
+            [m] => Some(*m),
             _ => None,
         },
         _ => None,
     };
-    let p = Arc::new(Proto { id, params, ret, ret_ext, plan, scalar_params, scalar_ret });
+    let p = Arc::new(Proto { id, params, ret, plan, scalar_params, scalar_ret });
     inst.protos.borrow_mut().insert(id, p.clone());
     Ok(p)
 }
