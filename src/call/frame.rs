@@ -75,6 +75,13 @@ pub type Word = u32;
 /// Bytes in a [`Word`].
 pub const WORD: usize = std::mem::size_of::<Word>();
 
+/// A word as 64 bits (zero-extended on 32-bit targets).
+#[inline(always)]
+#[allow(clippy::unnecessary_cast, reason = "Word is u64 on 64-bit targets and u32 on 32-bit ones")]
+fn bits_of(word: Word) -> u64 {
+    word as u64
+}
+
 pub use counts::{NFPR, NGPR, NRET_FPR};
 
 /// Register image shared with the assembly thunk.
@@ -220,8 +227,8 @@ impl CallFrame {
     #[inline(always)]
     pub fn ret(&self, reg: RetReg) -> u64 {
         match reg {
-            RetReg::Gpr(i) => self.ret_gpr[i as usize] as u64,
-            RetReg::Fpr(i) => self.ret_fpr[i as usize] as u64,
+            RetReg::Gpr(i) => bits_of(self.ret_gpr[i as usize]),
+            RetReg::Fpr(i) => bits_of(self.ret_fpr[i as usize]),
         }
     }
 
@@ -259,10 +266,10 @@ impl CallFrame {
     #[inline]
     pub unsafe fn slot(&self, s: Slot) -> u64 {
         match s {
-            Slot::Gpr(i) => self.gpr[i as usize] as u64,
-            Slot::Fpr(i) => self.fpr[i as usize] as u64,
+            Slot::Gpr(i) => bits_of(self.gpr[i as usize]),
+            Slot::Fpr(i) => bits_of(self.fpr[i as usize]),
             // SAFETY: forwarded from the caller.
-            Slot::Stack(off) => unsafe { (self.stack.add(off as usize) as *const Word).read_unaligned() as u64 },
+            Slot::Stack(off) => unsafe { bits_of((self.stack.add(off as usize) as *const Word).read_unaligned()) },
         }
     }
 
