@@ -12,6 +12,9 @@ fn find_assembly(arch: &str, os: &str) -> Option<&'static str> {
         ("x86_64", _) => Some("asm/x64_sysv.S"),
         ("aarch64", "windows") => None,
         ("aarch64", _) => Some("asm/arm64.S"),
+        ("arm", "windows") => None,
+        ("arm", _) => Some("asm/arm32.S"),
+        ("riscv64", _) => Some("asm/riscv64.S"),
         _ => None,
     }
 }

@@ -1,7 +1,10 @@
 //! Callbacks end to end without Node: libc's qsort calls a Rust handler through a trampoline of
 //! the static pool, with the comparison's arguments and result going through the plan.
 
-#![cfg(all(any(target_arch = "x86_64", target_arch = "aarch64"), target_os = "linux"))]
+#![cfg(all(
+    any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm", target_arch = "riscv64"),
+    target_os = "linux"
+))]
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +14,11 @@ use koffi_rs::abi::{self, AbiType, CallPlan, Scalar, Signature};
 use koffi_rs::call::{call_bytes, CallFrame, CallMemory};
 use koffi_rs::callback::{self, Handler};
 
+/// `void *` and `size_t` as `abi::lower` gives them on this target: an unsigned word on 32-bit.
+const WORD: Scalar = if cfg!(target_pointer_width = "32") { Scalar::U32 } else { Scalar::Ptr };
+const SIZE_T: Scalar = if cfg!(target_pointer_width = "32") { Scalar::U32 } else { Scalar::U64 };
+const W: usize = std::mem::size_of::<usize>();
+
 struct Compare {
     plan: CallPlan,
     calls: AtomicUsize,
@@ -19,12 +27,12 @@ struct Compare {
 impl Handler for Compare {
     fn invoke(&self, frame: &mut CallFrame) {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let (mut a, mut b) = (0u64, 0u64);
+        let (mut a, mut b) = (0usize, 0usize);
         // SAFETY: the frame holds a call of int(const void *, const void *).
         unsafe {
-            frame.load_arg(&self.plan.args[0], &mut a as *mut u64 as *mut u8, 8);
-            frame.load_arg(&self.plan.args[1], &mut b as *mut u64 as *mut u8, 8);
-            let (x, y) = (*(a as usize as *const i32), *(b as usize as *const i32));
+            frame.load_arg(&self.plan.args[0], &mut a as *mut usize as *mut u8, W);
+            frame.load_arg(&self.plan.args[1], &mut b as *mut usize as *mut u8, W);
+            let (x, y) = (*(a as *const i32), *(b as *const i32));
             let r: i32 = (x > y) as i32 - (x < y) as i32;
             frame.store_result(&self.plan.ret, &r as *const i32 as *const u8, 4);
         }
@@ -35,7 +43,7 @@ impl Handler for Compare {
 fn qsort_calls_a_rust_comparator_through_the_pool() {
     let cmp_sig = Signature {
         ret: AbiType::Scalar(Scalar::I32),
-        params: vec![AbiType::Scalar(Scalar::Ptr), AbiType::Scalar(Scalar::Ptr)],
+        params: vec![AbiType::Scalar(WORD), AbiType::Scalar(WORD)],
         fixed: 2,
         variadic: false,
     };
@@ -47,22 +55,17 @@ fn qsort_calls_a_rust_comparator_through_the_pool() {
     let mut values: Vec<i32> = vec![5, -3, 12, 0, 7, 7, -40, 3];
     let qsort_sig = Signature {
         ret: AbiType::Void,
-        params: vec![
-            AbiType::Scalar(Scalar::Ptr),
-            AbiType::Scalar(Scalar::U64),
-            AbiType::Scalar(Scalar::U64),
-            AbiType::Scalar(Scalar::Ptr),
-        ],
+        params: vec![AbiType::Scalar(WORD), AbiType::Scalar(SIZE_T), AbiType::Scalar(SIZE_T), AbiType::Scalar(WORD)],
         fixed: 4,
         variadic: false,
     };
     let plan = abi::native::classify(&qsort_sig).unwrap();
     let mut mem = CallMemory::new(256 << 10, 64 << 10).unwrap();
     let args = [
-        (values.as_mut_ptr() as u64).to_le_bytes(),
-        (values.len() as u64).to_le_bytes(),
-        4u64.to_le_bytes(),
-        (fnptr as u64).to_le_bytes(),
+        (values.as_mut_ptr() as usize).to_le_bytes(),
+        values.len().to_le_bytes(),
+        4usize.to_le_bytes(),
+        (fnptr as usize).to_le_bytes(),
     ];
     let arg_refs: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
     // SAFETY: qsort's real signature; the comparator reads valid i32 pointers.

@@ -51,3 +51,23 @@ pub unsafe extern "C" fn kffi_relay_x64_sysv(index: u32, frame: *mut CallFrame) 
 pub unsafe extern "C" fn kffi_relay_arm64(index: u32, frame: *mut CallFrame) {
     relay(index, frame)
 }
+
+/// The relay entry of `asm/arm32.S`.
+///
+/// # Safety
+/// Called only by the trampoline entry, with a frame on its stack.
+#[cfg(all(kffi_asm, target_arch = "arm", not(windows)))]
+#[no_mangle]
+pub unsafe extern "C" fn kffi_relay_arm32(index: u32, frame: *mut CallFrame) {
+    relay(index, frame)
+}
+
+/// The relay entry of `asm/riscv64.S`.
+///
+/// # Safety
+/// Called only by the trampoline entry, with a frame on its stack.
+#[cfg(all(kffi_asm, target_arch = "riscv64", not(windows)))]
+#[no_mangle]
+pub unsafe extern "C" fn kffi_relay_riscv64(index: u32, frame: *mut CallFrame) {
+    relay(index, frame)
+}

@@ -178,6 +178,18 @@ extern "C" {
     static kffi_trampolines_end_arm64: u8;
 }
 
+#[cfg(all(kffi_asm, target_arch = "arm", not(windows)))]
+extern "C" {
+    static kffi_trampolines_arm32: u8;
+    static kffi_trampolines_end_arm32: u8;
+}
+
+#[cfg(all(kffi_asm, target_arch = "riscv64", not(windows)))]
+extern "C" {
+    static kffi_trampolines_riscv64: u8;
+    static kffi_trampolines_end_riscv64: u8;
+}
+
 /// Bytes per trampoline in `asm/<abi>.S`.
 const STRIDE: usize = 16;
 
@@ -192,6 +204,16 @@ fn bounds() -> Option<(usize, usize)> {
     return Some((
         std::ptr::addr_of!(kffi_trampolines_arm64) as usize,
         std::ptr::addr_of!(kffi_trampolines_end_arm64) as usize,
+    ));
+    #[cfg(all(kffi_asm, target_arch = "arm", not(windows)))]
+    return Some((
+        std::ptr::addr_of!(kffi_trampolines_arm32) as usize,
+        std::ptr::addr_of!(kffi_trampolines_end_arm32) as usize,
+    ));
+    #[cfg(all(kffi_asm, target_arch = "riscv64", not(windows)))]
+    return Some((
+        std::ptr::addr_of!(kffi_trampolines_riscv64) as usize,
+        std::ptr::addr_of!(kffi_trampolines_end_riscv64) as usize,
     ));
     #[allow(unreachable_code, reason = "targets without trampolines reach this")]
     None
@@ -224,7 +246,7 @@ mod tests {
 
     #[test]
     fn pool_has_8192_trampolines_of_16_bytes() {
-        if cfg!(kffi_asm) && cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) {
+        if cfg!(kffi_asm) && crate::call::invoke::SUPPORTED {
             assert!(trampolines_linked(), "the assembly pool must hold POOL_SIZE entries of STRIDE bytes");
             assert_eq!(index_of(address(5) as usize), Some(5));
             assert_eq!(index_of(address(5) as usize + 1), None);

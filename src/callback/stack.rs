@@ -31,6 +31,16 @@ extern "C" {
     fn kffi_switch_arm64(arg: *mut std::ffi::c_void, f: unsafe extern "C" fn(*mut std::ffi::c_void), sp: *mut u8);
 }
 
+#[cfg(all(kffi_asm, target_arch = "arm", not(windows)))]
+extern "C" {
+    fn kffi_switch_arm32(arg: *mut std::ffi::c_void, f: unsafe extern "C" fn(*mut std::ffi::c_void), sp: *mut u8);
+}
+
+#[cfg(all(kffi_asm, target_arch = "riscv64", not(windows)))]
+extern "C" {
+    fn kffi_switch_riscv64(arg: *mut std::ffi::c_void, f: unsafe extern "C" fn(*mut std::ffi::c_void), sp: *mut u8);
+}
+
 /// Bytes below this function's own frame that the stack switch itself may use.
 const SWITCH_FRAMES: usize = 256;
 
@@ -67,7 +77,21 @@ pub unsafe fn run_on_stack(sp: usize, f: &mut dyn FnMut(usize)) {
     unsafe {
         kffi_switch_arm64(arg, trampoline, sp)
     };
-    #[cfg(not(all(kffi_asm, any(target_arch = "x86_64", target_arch = "aarch64"), not(windows))))]
+    #[cfg(all(kffi_asm, target_arch = "arm", not(windows)))]
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        kffi_switch_arm32(arg, trampoline, sp)
+    };
+    #[cfg(all(kffi_asm, target_arch = "riscv64", not(windows)))]
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        kffi_switch_riscv64(arg, trampoline, sp)
+    };
+    #[cfg(not(all(
+        kffi_asm,
+        any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "arm", target_arch = "riscv64"),
+        not(windows)
+    )))]
     {
         let _ = (arg, sp);
         // SAFETY: no stack switch available: run in place.
