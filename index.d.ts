@@ -475,6 +475,8 @@ declare namespace koffi {
             retiredCallbacks(): number;
             /** Whether calls read V8's tagged values directly (see README, "Speed"). */
             taggedValues(): boolean;
+            /** Whether a function declared by koffi takes the lean call path (see README, "Speed"). */
+            leanCall(fn: KoffiFunction): boolean;
         };
         /** Shared-library suffix of the platform: `'.so'`, `'.dylib'` or `'.dll'`. */
         readonly extension: string;

@@ -23,6 +23,23 @@ test('CALL-02 · lean entries check and ignore arguments like every call', () =>
     for (let i = 0; i < 1000; i++) assert.equal(inc(i), i + 1);
 });
 
+test('J2C-01 · which signatures take the lean path, on 64-bit and on 32-bit targets', { skip: upstream && 'koffi-rs diagnostic' }, () => {
+    const lean = (proto) => koffi.implementation.leanCall(lib.func(proto));
+    // Everything that fits one register word, on every target.
+    assert.equal(lean('int kt_i32_inc(int x)'), true);
+    assert.equal(lean('size_t strlen(const char *s)'), true);
+    assert.equal(lean('int kt_sum_bytes(const uint8_t *p, int n)'), true);
+    // 64-bit integers and doubles are one register on 64-bit targets. On 32-bit ones the ABI
+    // splits them into two words (ARM32: r0:r1, d0 = s0:s1), which the general path moves.
+    const wide = process.arch !== 'arm' && process.arch !== 'ia32';
+    assert.equal(lean('int64_t kt_i64_inc(int64_t x)'), wide);
+    assert.equal(lean('double kt_double_twice(double x)'), wide);
+    assert.equal(lean('double kt_fdid(float a, double b, int c, double d)'), wide);
+    // Output parameters need copying back: never lean.
+    assert.equal(lean('void kt_get_static_str(_Out_ const char **out)'), false);
+    assert.throws(() => koffi.implementation.leanCall(() => 1), /Not a function declared by koffi/);
+});
+
 test('J2C-01 · values the lean path does not convert itself go to the general conversion', () => {
     const inc64 = lib.func('int64_t kt_i64_inc(int64_t x)');
     const sumBytes = lib.func('int kt_sum_bytes(const uint8_t *p, int n)');

@@ -132,6 +132,8 @@ fn init(env: Env, exports: Value) -> JsResult<Value> {
         "retiredCallbacks" => |env, _args| env.double(crate::callback::retired() as f64),
         // Whether the lean path reads V8's tagged values itself (src/node/js/tagged.rs).
         "taggedValues" => |env, _args| env.boolean(Instance::of(env)?.tagged.get().is_some()),
+        // Whether a declared function takes the lean path (src/node/calls/plan.rs).
+        "leanCall" => crate::node::calls::entry::lean_call,
     };
     for (name, cb) in probes {
         env.set(implementation, name, env.function(name, Some(cb), std::ptr::null_mut())?)?;

@@ -122,8 +122,11 @@ pub fn function_object(env: Env, inst: &Instance, callable: Callable) -> JsResul
 /// The callable a declared function wraps.
 fn unwrap_callable<'a>(env: Env, f: Value) -> JsResult<&'a Arc<Callable>> {
     let mut data = std::ptr::null_mut();
-    call!(env, napi_unwrap(env.0, f, &mut data));
-    if data.is_null() {
+    // Anything not wrapped (another function, a plain object, a number) fails with
+    // `napi_invalid_arg`: that is the user's mistake, not an internal error.
+    // SAFETY: `f` is a value of this call; `data` receives the wrapped pointer, if any.
+    let status = unsafe { sys::napi_unwrap(env.0, f, &mut data) };
+    if status != sys::Status::napi_ok || data.is_null() {
         return Err(type_error("Not a function declared by koffi"));
     }
     // SAFETY: only function_object wraps, with a Box<Arc<Callable>> that lives as long as `f`.
@@ -133,6 +136,12 @@ fn unwrap_callable<'a>(env: Env, f: Value) -> JsResult<&'a Arc<Callable>> {
 /// `_infoOf(fn)`: the `info` object of a declared function (spec FN-15).
 pub fn info_of(env: Env, args: &Args) -> JsResult<Value> {
     unwrap_callable(env, args.at(0))?.info_object(env)
+}
+
+/// `koffi.implementation.leanCall(fn)`: whether a declared function takes the lean path (its
+/// own entry and the table of `plan.rs`) rather than the general conversion.
+pub fn lean_call(env: Env, args: &Args) -> JsResult<Value> {
+    env.boolean(unwrap_callable(env, args.at(0))?.fast.is_some())
 }
 
 /// `_asyncOf(fn)`: the asynchronous twin of a declared function (spec FN-16).
