@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod arm64;
+pub mod riscv64;
 #[cfg(test)]
 mod testing;
 pub mod x64_sysv;
