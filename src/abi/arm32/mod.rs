@@ -177,11 +177,11 @@ fn classify_result(ty: &AbiType, vfp: bool) -> Result<RetLoc, AbiError> {
             pieces.map(piece).collect::<Result<_, AbiError>>()?
         }
         // §6.4: "A Composite Type not larger than 4 bytes is returned in r0", as if loaded with
-        // LDR (bits beyond the result are unspecified). gcc returns an empty struct the same way:
-        // nothing to read.
+        // LDR (bits beyond the result are unspecified).
         Class::Composite { size, .. } if size <= MAX_REGISTER_COMPOSITE_RESULT => {
             smallvec![RetMove { reg: RET_GPRS[0], dst: 0, len: LIMITS.bytes(size)?, ext: Ext::None }]
         }
+        // An empty struct (size 0) is such a composite: nothing to read (gcc, see the tests).
         Class::Empty => SmallVec::new(),
         // §6.4: "A Composite Type larger than 4 bytes ... is stored in memory at an address passed
         // as an extra argument" (r0, rule A.4).
@@ -226,10 +226,8 @@ impl State {
         // register skipped earlier to align a d register.
         let step = base.size() / WORD;
         let mask = u16::try_from((1u32 << words) - 1).map_err(|_| LIMITS.unsupported("an HFA this large"))?;
-        let first = (0..NUM_ARG_SREGS).step_by(step).take_while(|&s| s + words <= NUM_ARG_SREGS).find(|&s| {
-            let want = mask << s;
-            self.vfp_taken & want == 0
-        });
+        let mut starts = (0..NUM_ARG_SREGS).step_by(step).take_while(|&s| s + words <= NUM_ARG_SREGS);
+        let first = starts.find(|&s| self.vfp_taken & (mask << s) == 0);
         if let Some(first) = first {
             self.vfp_taken |= mask << first;
             let moves = (0..words).map(|i| {
