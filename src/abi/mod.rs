@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod arm32;
 pub mod arm64;
 pub mod riscv64;
 #[cfg(test)]
