@@ -14,8 +14,8 @@
 # machine-specific goes into .cargo/config.toml. See ../shared/notes/cross-recipe.md for the
 # recipe this follows and its traps.
 #
-# Exit status: 0 if every step passed, 1 if a test step failed (the other steps still run),
-# 2 on bad usage; a failing setup or build step stops the run.
+# Exit status: 0 if every step passed, 1 if one failed, 2 on bad usage. After a failing test step
+# the other steps still run; a failing setup or build step stops the run.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -94,8 +94,8 @@ step() {
     SUMMARY+=("$(printf '%-60s %6ss  %s' "$name" "$(elapsed "$t0")" "$status")")
     printf '== [%s] %s: %s in %ss\n' "$ARCH" "$name" "$status" "$(elapsed "$t0")"
     if [ $rc -ne 0 ]; then
+        FAILED_TESTS=1  # before finish: a failed setup step must not end in "OK" and exit 0
         if [ "$kind" = setup ]; then finish; fi
-        FAILED_TESTS=1
     fi
 }
 
