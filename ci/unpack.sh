@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by ci/*.sh: unpack_npm_package PKG DIR unpacks the npm package PKG (name@version) into
 # DIR, replacing what is there. Official Node binaries are republished on the npm registry this
 # way (the package holds bin/node), which is how the CI scripts get Node for other majors and
