@@ -365,3 +365,12 @@ pub mod native {
         arm64::classify(sig, variant)
     }
 }
+
+/// The ABI of the target this crate is compiled for: AAPCS32 with the VFP hard-float variant
+/// (Linux gnueabihf).
+#[cfg(all(target_arch = "arm", target_abi = "eabihf", not(windows)))]
+pub use arm32 as native;
+
+/// The ABI of the target this crate is compiled for: RISC-V LP64D.
+#[cfg(all(target_arch = "riscv64", not(windows)))]
+pub use riscv64 as native;

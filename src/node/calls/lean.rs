@@ -270,7 +270,7 @@ fn call(
     match fast.ret {
         FastRet::Void => Ok(std::ptr::null_mut()),
         FastRet::Int32 => env.int32(frame.ret_gpr[0] as i32),
-        FastRet::Uint32 => env.uint32(frame.ret_gpr[0] as u32),
+        FastRet::Uint32 => env.uint32(frame.ret(RetReg::Gpr(0)) as u32),
         FastRet::Double => env.double(f64::from_bits(frame.ret(RetReg::Fpr(0)))),
         FastRet::Scalar(reg, conv) => conv.to_js(env, frame.ret(reg)),
         FastRet::General => caught(|| general_ret(env, inst, c, frame, mem, sret)),

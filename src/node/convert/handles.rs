@@ -2,7 +2,8 @@
 //!
 //! All three are tagged with `napi_type_tag_object`, so that a type value is never taken for a
 //! pointer and the reverse (spec TS-16). A type value is an External whose data packs the type
-//! id and a direction (for `koffi.out()` and friends); type ids are never reused, even across
+//! id and a direction (for `koffi.out()` and friends) into one pointer-sized word, so the same
+//! packing works on 32-bit targets (see [`DIR_BITS`]); type ids are never reused, even across
 //! `koffi.reset()` (see `Registry::reset`), so a value made before a reset keeps meaning the
 //! type it was made for (spec RESET-01 leaves that undefined; upstream reads freed memory).
 //! A pointer value is an External whose data is the address,
@@ -18,6 +19,10 @@ const TYPE_TAG: napi_type_tag = napi_type_tag { lower: 0x6b6f_6666_6972_7354, up
 const CAST_TAG: napi_type_tag = napi_type_tag { lower: 0x6b6f_6666_6972_7343, upper: 0x6173_744d_6172_6b72 };
 const PTR_MAGIC: u64 = 0x6b6f_6666_6972_7350;
 
+/// Low bits of a type value's data that hold its direction; the type id sits above them. On a
+/// 32-bit target that leaves 30 bits of id: a registry would need a billion types to run out.
+const DIR_BITS: u32 = 2;
+
 /// Creates the type value for `id` (with a direction for parameter types).
 pub fn type_value(env: Env, id: TypeId, dir: Direction) -> JsResult<Value> {
     let dir_bits = match dir {
@@ -25,7 +30,10 @@ pub fn type_value(env: Env, id: TypeId, dir: Direction) -> JsResult<Value> {
         Direction::Out => 1,
         Direction::InOut => 2,
     };
-    let data = (id.0 as usize) | (dir_bits << 32);
+    let id_bits = (id.0 as usize)
+        .checked_mul(1 << DIR_BITS)
+        .ok_or_else(|| crate::node::js::error("Too many types were declared in this process"))?;
+    let data = id_bits | dir_bits;
     let v = env.external(data as *mut _)?;
     env.tag(v, &TYPE_TAG)?;
     Ok(v)
@@ -37,8 +45,8 @@ pub fn read_type_value(env: Env, inst: &Instance, v: Value) -> JsResult<Option<(
         return Ok(None);
     }
     let data = env.external_data(v)? as usize;
-    let id = TypeId((data & 0xffff_ffff) as u32);
-    let dir = match (data >> 32) & 0xf {
+    let id = TypeId((data >> DIR_BITS) as u32);
+    let dir = match data & ((1 << DIR_BITS) - 1) {
         1 => Direction::Out,
         2 => Direction::InOut,
         _ => Direction::In,

@@ -103,6 +103,7 @@ pub fn typed_array_bytes(env: Env, count: usize, size: usize) -> JsResult<usize>
 }
 
 /// Checks that a JS Array of `count` elements can be made.
+#[allow(clippy::absurd_extreme_comparisons, reason = "on 32-bit targets no usize exceeds the limit")]
 pub fn check_array_length(count: usize) -> JsResult<()> {
     if count > MAX_ARRAY_LENGTH {
         return Err(range_error(format!("Array length {count} is too high (max = {MAX_ARRAY_LENGTH})")));
