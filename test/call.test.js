@@ -4,7 +4,7 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { koffi, upstream, testLibPath, libcPath } = require('./helpers.js');
+const { koffi, upstream, testLibPath, libcPath, pointerSize, longSize } = require('./helpers.js');
 
 const lib = koffi.load(testLibPath);
 const fn = (proto) => lib.func(proto);
@@ -37,10 +37,11 @@ test('PRIM-01 · integer echo keeps boundary values', () => {
         ['uint32_t', 'kt_u32_echo', [0, 4294967295, 2147483648]],
         ['int64_t', 'kt_i64_echo', [-(2 ** 53), 2 ** 53, -1, 0]],
         ['uint64_t', 'kt_u64_echo', [0, 2 ** 53, 4294967296]],
-        ['long', 'kt_long_echo', [-(2 ** 40), 2 ** 40]],
-        ['unsigned long', 'kt_ulong_echo', [2 ** 40]],
-        ['size_t', 'kt_size_echo', [0, 2 ** 50]],
-        ['intptr_t', 'kt_intptr_echo', [-(2 ** 50), 77]],
+        // Word-sized types: 64-bit values where they are 8 bytes, 32-bit ones where they are 4.
+        ['long', 'kt_long_echo', longSize === 8 ? [-(2 ** 40), 2 ** 40] : [-(2 ** 31), 2 ** 31 - 1]],
+        ['unsigned long', 'kt_ulong_echo', longSize === 8 ? [2 ** 40] : [2 ** 32 - 1]],
+        ['size_t', 'kt_size_echo', pointerSize === 8 ? [0, 2 ** 50] : [0, 2 ** 32 - 1]],
+        ['intptr_t', 'kt_intptr_echo', pointerSize === 8 ? [-(2 ** 50), 77] : [-(2 ** 31), 77]],
         ['char', 'kt_i8_echo', [-1, 65]],
         ['unsigned char', 'kt_u8_echo', [200]],
         ['short', 'kt_i16_echo', [-300]],
@@ -103,9 +104,10 @@ test('PRIM-07 · 64-bit results are Numbers up to 2^53 and BigInts beyond', () =
     assert.equal(fn('int64_t kt_i64_big_neg(void)')(), -9007199254740993n);
     assert.equal(fn('uint64_t kt_u64_max(void)')(), 18446744073709551615n);
     assert.equal(fn('int64_t kt_i64_min(void)')(), -9223372036854775808n);
+    // Declared with a word-sized type, the result is read at that width (the low word on 32-bit).
     assert.equal(lib.func('kt_u64_max', 'long', [])(), -1);
-    assert.equal(lib.func('kt_u64_max', 'size_t', [])(), 18446744073709551615n);
-    assert.equal(lib.func('kt_i64_big_pos', 'intptr_t', [])(), 9007199254740993n);
+    assert.equal(lib.func('kt_u64_max', 'size_t', [])(), pointerSize === 8 ? 18446744073709551615n : 4294967295);
+    assert.equal(lib.func('kt_i64_big_pos', 'intptr_t', [])(), pointerSize === 8 ? 9007199254740993n : 1);
     assert.equal(lib.func('kt_i64_big_neg', 'unsigned long long', [])(), 18437736874454810623n);
     assert.equal(typeof fn('uint64_t kt_u64_add(uint64_t a, uint64_t b)')(2n ** 60n, 1n), 'bigint');
     assert.equal(fn('uint64_t kt_u64_add(uint64_t a, uint64_t b)')(1n, 2n), 3);
@@ -569,10 +571,16 @@ test('OUT-08 · T ** handle outputs', () => {
 
 test('J2C-08 · BigInt and small Number addresses', () => {
     const addr = fn('uint64_t kt_ptr_addr(const void *p)');
-    assert.equal(addr(0x123456789n), 0x123456789);
+    if (pointerSize === 8) {
+        assert.equal(addr(0x123456789n), 0x123456789);
+        assert.equal(addr(-1n), 18446744073709551615n);
+    } else {
+        // A 32-bit process has no such address: refused, not truncated. -1 is the top address.
+        assert.throws(() => addr(0x123456789n), { name: 'RangeError', message: /Address 0x123456789 does not fit a 32-bit pointer/ });
+        assert.equal(addr(-1n), 4294967295);
+    }
     assert.equal(addr(4096), 4096);
     assert.equal(addr(0), 0);
-    assert.equal(addr(-1n), 18446744073709551615n);
     assert.equal(fn('int kt_ptr_is_null(const void *p)')(null), 1);
     assert.equal(fn('int kt_ptr_is_null(const void *p)')(undefined), 1);
     assert.equal(fn('int kt_ptr_is_null(const void *p)')(0n), 1);
@@ -580,7 +588,10 @@ test('J2C-08 · BigInt and small Number addresses', () => {
 
 test('Q3 · Number addresses keep their full value', { skip: upstream && 'upstream quirk Q3 (truncated to 32 bits)' }, () => {
     const addr = fn('uint64_t kt_ptr_addr(const void *p)');
-    assert.equal(addr(2 ** 33 + 5), 2 ** 33 + 5);
+    if (pointerSize === 8)
+        assert.equal(addr(2 ** 33 + 5), 2 ** 33 + 5);
+    else
+        assert.throws(() => addr(2 ** 33 + 5), { name: 'RangeError', message: /does not fit a 32-bit pointer/ });
     assert.throws(() => addr(1.5), TypeError);
 });
 

@@ -5,7 +5,7 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { koffi, upstream, testLibPath } = require('./helpers.js');
+const { koffi, upstream, testLibPath, pointerSize } = require('./helpers.js');
 
 const lib = koffi.load(testLibPath);
 
@@ -15,7 +15,7 @@ test('DISP-01 / DISP-07 · disposable forms and introspection', () => {
     assert.equal(info.name, 'DspOwnedStr');
     assert.equal(info.primitive, 'String');
     assert.equal(info.disposable, true);
-    assert.equal(info.size, 8);
+    assert.equal(info.size, pointerSize);
 
     const anon = koffi.introspect(koffi.disposable('char16_t *'));
     assert.equal(anon.disposable, true);

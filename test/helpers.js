@@ -22,8 +22,15 @@ function nodeCommand(args) {
 
 const ext = koffi.extension;
 
+// The data model of this process, for tests whose sizes depend on it: pointers (and size_t) are 4
+// bytes on 32-bit targets; `long` is 4 bytes there and on Windows, 8 elsewhere.
+const pointerSize = ['arm', 'ia32'].includes(process.arch) ? 4 : 8;
+const longSize = pointerSize === 4 || process.platform === 'win32' ? 4 : 8;
+
 module.exports = {
     koffi,
+    pointerSize,
+    longSize,
     upstream,
     testLibPath: path.join(build, 'libkoffitest' + ext),
     libcPath: process.platform === 'linux' ? 'libc.so.6' : null,

@@ -5,7 +5,7 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { koffi, upstream, testLibPath } = require('./helpers.js');
+const { koffi, upstream, testLibPath, pointerSize } = require('./helpers.js');
 
 const lib = koffi.load(testLibPath);
 const fn = (proto) => lib.func(proto);
@@ -399,7 +399,7 @@ test('REC-10 · mutually recursive types through opaque redefinition', () => {
 test('PTR-04 · counted pointers inside structs', () => {
     const Counted = koffi.struct('KtCounted', { n: 'int', items: koffi.pointer(null, 'int', 'n') });
     const info = koffi.introspect(Counted);
-    assert.equal(info.size, 16);
+    assert.equal(info.size, 2 * pointerSize);
     assert.equal(info.members.items.countedBy, 'n');
 
     const make = lib.func('kt_counted_make', Counted, ['int', 'int']);
@@ -453,11 +453,12 @@ test('PTR-04 · output structs decode counted pointers, as koffi.decode does', (
     const copy = libc.func('void *memcpy(_Inout_ KtOutCounted *dst, const void *src, size_t n)');
     const items = koffi.alloc('int', 4);
     koffi.encode(items, 'int', [7, 8, 9, 10], 4);
-    const src = Buffer.alloc(16);
+    const size = koffi.sizeof(Counted);
+    const src = Buffer.alloc(size);
     src.writeInt32LE(3, 0);
-    src.writeBigUInt64LE(koffi.address(items), 8);
+    koffi.encode(src, koffi.offsetof(Counted, 'items'), 'void *', items);
     const out = { n: 0, items: [] };
-    copy(out, src, 16);
+    copy(out, src, size);
     assert.ok(out.items instanceof Int32Array);
     assert.deepEqual([...out.items], [7, 8, 9]);
     assert.deepEqual(out, koffi.decode(src, Counted));

@@ -4,7 +4,7 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { koffi, upstream } = require('./helpers.js');
+const { koffi, upstream, pointerSize, longSize } = require('./helpers.js');
 
 // [names, kind, size, alignment] for LP64 Linux x86_64 (spec §6)
 const PRIMITIVES = [
@@ -22,16 +22,16 @@ const PRIMITIVES = [
     [['wchar_t', 'wchar'], 'Int32', 4, 4],
     [['int64_t', 'int64', 'long long', 'longlong'], 'Int64', 8, 8],
     [['uint64_t', 'uint64', 'unsigned long long', 'ulonglong'], 'UInt64', 8, 8],
-    [['long'], 'Int64', 8, 8],
-    [['unsigned long', 'ulong'], 'UInt64', 8, 8],
-    [['intptr_t', 'intptr'], 'Int64', 8, 8],
-    [['uintptr_t', 'uintptr', 'size_t'], 'UInt64', 8, 8],
+    [['long'], `Int${8 * longSize}`, longSize, longSize],
+    [['unsigned long', 'ulong'], `UInt${8 * longSize}`, longSize, longSize],
+    [['intptr_t', 'intptr'], `Int${8 * pointerSize}`, pointerSize, pointerSize],
+    [['uintptr_t', 'uintptr', 'size_t'], `UInt${8 * pointerSize}`, pointerSize, pointerSize],
     [['float', 'float32'], 'Float32', 4, 4],
     [['double', 'float64'], 'Float64', 8, 8],
-    [['char *', 'str', 'string'], 'String', 8, 8],
-    [['char16_t *', 'char16 *', 'str16', 'string16'], 'String16', 8, 8],
-    [['char32_t *', 'char32 *', 'str32', 'string32'], 'String32', 8, 8],
-    [['wchar_t *', 'wchar *'], 'String32', 8, 8],
+    [['char *', 'str', 'string'], 'String', pointerSize, pointerSize],
+    [['char16_t *', 'char16 *', 'str16', 'string16'], 'String16', pointerSize, pointerSize],
+    [['char32_t *', 'char32 *', 'str32', 'string32'], 'String32', pointerSize, pointerSize],
+    [['wchar_t *', 'wchar *'], 'String32', pointerSize, pointerSize],
     [['int16_le_t', 'int16_le'], 'Int16', 2, 2],
     [['int16_be_t', 'int16_be'], 'Int16S', 2, 2],
     [['uint16_le_t', 'uint16_le'], 'UInt16', 2, 2],
@@ -133,7 +133,7 @@ test('TS-03 / Q8 · array suffixes apply left to right', () => {
     const ptrs = koffi.introspect('TsNode *[4]');
     assert.equal(ptrs.name, 'TsNode *[4]');
     assert.equal(ptrs.length, 4);
-    assert.equal(ptrs.size, 32);
+    assert.equal(ptrs.size, 4 * pointerSize);
     assert.equal(koffi.introspect(ptrs.ref).name, 'TsNode *');
 });
 
@@ -181,8 +181,8 @@ test('TS-11 · introspect returns the same frozen object for a type', () => {
 test('TS-12 · sizeof/alignof of derived types', () => {
     assert.equal(koffi.sizeof('void'), 0);
     assert.equal(koffi.alignof('void'), 0);
-    assert.equal(koffi.sizeof('int *'), 8);
-    assert.equal(koffi.alignof('char **'), 8);
+    assert.equal(koffi.sizeof('int *'), pointerSize);
+    assert.equal(koffi.alignof('char **'), pointerSize);
     assert.equal(koffi.sizeof('double[5]'), 40);
     assert.equal(koffi.alignof('double[5]'), 8);
     assert.equal(koffi.sizeof('char[3]'), 3);
@@ -290,7 +290,7 @@ test('REC-07 · a placeholder keeps its bytes zero when encoding', () => {
 
 test('REC-12 · self-referencing struct through a pointer', () => {
     const Node = koffi.struct('TsSelf', { next: 'TsSelf *', v: 'int' });
-    assert.equal(koffi.sizeof(Node), 16);
+    assert.equal(koffi.sizeof(Node), 2 * pointerSize);
     const next = koffi.introspect(koffi.introspect(Node).members.next.type);
     assert.equal(next.name, 'TsSelf *');
     assert.equal(koffi.introspect(next.ref).name, 'TsSelf');
@@ -435,8 +435,8 @@ test('PTR-01 / PTR-02 / TS-08 · pointer types', () => {
     const P = koffi.pointer('int');
     assert.equal(koffi.introspect(P).name, 'int *');
     assert.equal(koffi.introspect(P).primitive, 'Pointer');
-    assert.equal(koffi.sizeof(P), 8);
-    assert.equal(koffi.alignof(P), 8);
+    assert.equal(koffi.sizeof(P), pointerSize);
+    assert.equal(koffi.alignof(P), pointerSize);
     assert.equal(koffi.introspect(koffi.pointer('int', 3)).name, 'int ***');
     assert.equal(koffi.introspect(koffi.pointer(koffi.pointer('int'))).name, 'int **');
     assert.equal(koffi.introspect(koffi.introspect(koffi.pointer('int', 2)).ref).name, 'int *');
@@ -487,10 +487,10 @@ test('REC-10 / OPQ-03 · opaque redefinition resolves earlier pointers (circular
 
     assert.equal(koffi.introspect(Redefined).name, 'TsParent');
     assert.equal(koffi.introspect('TsParent').primitive, 'Record');
-    assert.equal(koffi.sizeof('TsParent'), 16);
+    assert.equal(koffi.sizeof('TsParent'), 2 * pointerSize);
     assert.equal(koffi.introspect(koffi.introspect(ParentPtr).ref).primitive, 'Record');
     const viaChild = koffi.introspect(koffi.introspect(Child).members.parent.type);
-    assert.equal(koffi.introspect(viaChild.ref).size, 16);
+    assert.equal(koffi.introspect(viaChild.ref).size, 2 * pointerSize);
 
     assert.throws(() => koffi.struct(koffi.types.int, { a: 'int' }), { name: 'TypeError', message: /Cannot redefine non-opaque type int/ });
     assert.throws(() => koffi.struct(Child, { a: 'int' }), { name: 'TypeError', message: /Cannot redefine non-opaque type TsChild/ });
@@ -536,8 +536,8 @@ test('PROTO-01..03 / PTR-05 · prototypes as types', () => {
     const info = koffi.introspect(P);
     assert.equal(info.name, 'TsCb1');
     assert.equal(info.primitive, 'Prototype');
-    assert.equal(info.size, 8);
-    assert.equal(info.alignment, 8);
+    assert.equal(info.size, pointerSize);
+    assert.equal(info.alignment, pointerSize);
 
     const ptr = koffi.introspect(koffi.pointer(P));
     assert.equal(ptr.primitive, 'Callback');
@@ -554,7 +554,7 @@ test('PROTO-01..03 / PTR-05 · prototypes as types', () => {
     assert.throws(() => koffi.proto(), { name: 'TypeError', message: /Expected 1 to 4 arguments, got 0/ });
     assert.throws(() => koffi.proto(5), TypeError);
     assert.throws(() => koffi.struct({ cb: 'TsCb1' }), { name: 'TypeError', message: /cannot be used as a member/ });
-    assert.equal(koffi.sizeof(koffi.struct({ cb: 'TsCb1 *' })), 8);
+    assert.equal(koffi.sizeof(koffi.struct({ cb: 'TsCb1 *' })), pointerSize);
 });
 
 test('OUT-01 · direction markers need pointer or string types', () => {

@@ -6,6 +6,8 @@
 //! `FU {float f; unsigned u;}`, `F3 {float a, b, c;}`, `I2 {int a, b;}`, `L2 {long a, b;}`,
 //! `L3 {long a, b, c;}`, `I3 {int a, b, c;}`, `A16 {_Alignas(16) long a; long b;}`,
 //! `FB {float a; _Alignas(32) float b;}` (64 bytes), `E {}`.
+//!
+//! Spec item: ABI-11 (RISC-V 64, LP64D).
 
 use super::*;
 use crate::abi::testing::{agg, array, gpr as a, moves, mv, ret1, rets, sc, sig, stack, strukt, times, union};

@@ -6,7 +6,8 @@ use super::callable::Callable;
 use super::plan::ParamConv;
 use super::run::{run, KeepErrno};
 use crate::abi::{self, ArgLoc, CallPlan, RetLoc, RetReg};
-use crate::call::{frame::extend, CallFrame};
+use crate::call::frame::{extend, WORD};
+use crate::call::CallFrame;
 use crate::node::convert::{self, int_store_bits, pointer_arg, Ctx};
 use crate::node::instance::Instance;
 use crate::node::js::read::{bool_value, fast_f64, fast_int_bits};
@@ -124,7 +125,9 @@ pub fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &A
         _ => None,
     };
     match (scalar_bits, loc) {
-        (Some(bits), ArgLoc::Moves(moves)) if moves.len() == 1 => {
+        // One register or stack word. (A double or 64-bit integer on the stack of a 32-bit
+        // target is one move of two words: the plan's moves below copy it.)
+        (Some(bits), ArgLoc::Moves(moves)) if moves.len() == 1 && moves[0].len as usize <= WORD => {
             let m = &moves[0];
             // SAFETY: the slot lies in the frame or the reserved stack area.
             unsafe { frame.put(m.dst, extend(bits, m.len, m.ext)) };

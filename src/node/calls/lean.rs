@@ -96,7 +96,12 @@ fn result_memory_for(arg: SretArg, frame: &mut CallFrame, mem: *mut CallMemory) 
         return Err(error(crate::call::CallError::OutOfMemory.to_string()));
     }
     // SAFETY: `frame_offset` made the offset from the plan's register slot.
-    unsafe { (frame as *mut CallFrame as *mut u8).offset(arg.dst as isize).cast::<u64>().write_unaligned(sret as u64) };
+    unsafe {
+        (frame as *mut CallFrame as *mut u8)
+            .offset(arg.dst as isize)
+            .cast::<Word>()
+            .write_unaligned(sret as usize as Word)
+    };
     Ok(sret)
 }
 

@@ -150,7 +150,11 @@ impl FastPlan {
                 args.push(FastArg { conv, dst: 0, len: 8, ext: Ext::None, widen: false, param });
                 continue;
             }
+            // One move of at most a word: the lean path stores one word per argument.
             let [m] = moves.as_slice() else { return None };
+            if m.len as usize > WORD {
+                return None;
+            }
             let conv = match (info.primitive, info.primitive.int_width()) {
                 (Primitive::Float32, _) => Conv::Float32,
                 (Primitive::Float64, _) => Conv::Float64,

@@ -10,7 +10,7 @@ use super::handles::{exact_pointer_address, external_name, pointer_address, read
 use super::strings;
 use crate::node::instance::callbacks::{transient, MAX_TRANSIENT};
 use crate::node::js::read::{self, any_int_bits, bool_value};
-use crate::node::js::{error, type_error, Env, JsResult, JsType, Value};
+use crate::node::js::{error, range_error, type_error, Env, JsResult, JsType, Value};
 use crate::types::{Detail, Direction, Primitive, TypeId, TypeInfo, VOID};
 
 /// Writes `v` as a value of type `info` at `dst` (`info.size` bytes; spec §8).
@@ -327,6 +327,18 @@ pub(crate) fn char_width_of_pointee(pointee: &TypeInfo, id: TypeId) -> Option<us
     }
 }
 
+/// An integer given as an address, if the target's pointers can hold it: any value on 64-bit
+/// targets; on 32-bit ones a value of 32 bits, unsigned or negative (-1 is 0xffffffff, as C's
+/// conversion makes it). Anything wider names memory this process cannot have: a RangeError,
+/// not a silently truncated address.
+fn address_in_range(bits: u64) -> JsResult<u64> {
+    let negative_word = (i64::from(i32::MIN)..0).contains(&(bits as i64));
+    if cfg!(target_pointer_width = "64") || bits <= u64::from(u32::MAX) || negative_word {
+        return Ok(bits);
+    }
+    Err(range_error(format!("Address {bits:#x} does not fit a 32-bit pointer")))
+}
+
 /// Converts an argument (or member) of a pointer, string or callback type `info` to an address
 /// (spec J2C-03..J2C-10, OUT-*). Temporaries go to the context's memory; output parameters are
 /// registered for [`copy_back`].
@@ -363,9 +375,9 @@ pub fn pointer_arg(ctx: &mut Ctx<'_>, v: Value, info: &TypeInfo, dir: Direction)
                     expected()
                 )));
             }
-            return Ok(d as i64 as u64);
+            return address_in_range(d as i64 as u64);
         }
-        JsType::BigInt => return env.get_bigint_bits(v),
+        JsType::BigInt => return address_in_range(env.get_bigint_bits(v)?),
         JsType::Function => return Err(type_error(format!("Cannot pass function to type {}", expected()))),
         JsType::Boolean | JsType::Symbol => {
             return Err(type_error(format!("Unexpected {} value, expected {}", env.type_name(v), expected())));

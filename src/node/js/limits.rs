@@ -73,7 +73,7 @@ pub fn max_buffer_bytes(env: Env) -> usize {
             i32::MAX as usize
         }
     } else if wide {
-        1usize << 32
+        usize::try_from(1u64 << 32).unwrap_or(usize::MAX)
     } else {
         (1usize << 30) - 1
     }
