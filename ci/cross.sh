@@ -155,6 +155,7 @@ finish() {
     fi
     cargo=$(cat "$LOGS/cargo-counts" 2>/dev/null || echo "not run")
     js=$(cat "$LOGS/js-counts" 2>/dev/null || echo "not run")
+    grep -a '^abi-tests:' "$LOGS/cargo-test.log" 2>/dev/null | sed "s/^/[$ARCH] /" || true
     printf '\ncross %s (%s): %s; cargo test: %s; JS: %s; %ss\n' "$ARCH" "$T" "$verdict" "$cargo" "$js" "$total"
     [ "$FAILED_TESTS" -eq 0 ] || exit 1
     exit 0
@@ -231,7 +232,9 @@ cargo_test() {
     grep -q '^\[workspace\]' "$top/Cargo.toml" && ws=(--workspace)
     cd "$top"
     # --no-fail-fast: a failing test binary must not hide the counts of the ones after it.
-    cargo test --no-default-features --target "$T" "${ws[@]}" --no-fail-fast 2>&1 | tee "$LOGS/cargo-test.log"
+    # --show-output: the generated ABI tests print how many signatures, calls and callbacks ran.
+    cargo test --no-default-features --target "$T" "${ws[@]}" --no-fail-fast -- --show-output 2>&1 |
+        tee "$LOGS/cargo-test.log"
 }
 
 count_cargo() {

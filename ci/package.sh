@@ -7,8 +7,8 @@
 #   2. installed with KOFFI_RS_BUILD_FROM_SOURCE=1: cargo builds the addon from the tarball's
 #      sources (workspace, Cargo.lock and build.rs inputs must all be in it);
 #   3. the same without cargo on PATH: npm install must fail with a message naming what is missing;
-#   4. where ci/cross.sh aarch64 has installed qemu and an aarch64 Node: the linux_arm64 prebuilt
-#      addon runs the same program there.
+#   4. for each foreign architecture whose qemu and Node ci/cross.sh has installed (aarch64,
+#      armv7, riscv64): that architecture's prebuilt addon runs the same program there.
 #
 # Prints the tarball's size beside Koffi 2.16.3's (7.3 MB packed, 28.8 MB unpacked, measured
 # with `npm pack koffi@2.16.3`).
@@ -31,7 +31,8 @@ awk -v name="$(basename "$tgz")" -v p="$packed" -v u="$unpacked" -v f="$files" '
     printf "== tarball: %s, %.1f MB packed, %.1f MB unpacked, %d files (Koffi 2.16.3: 7.3 MB packed, 28.8 MB unpacked)\n", name, p / 1e6, u / 1e6, f }'
 tar -tzf "$tgz" > "$work/contents.txt"
 for required in package/Cargo.lock package/abi-tests/Cargo.toml package/build.rs package/asm/x64_sysv.S \
-                package/build/linux_x64/koffi.node package/build/linux_arm64/koffi.node; do
+                package/build/linux_x64/koffi.node package/build/linux_arm64/koffi.node \
+                package/build/linux_arm/koffi.node package/build/linux_riscv64/koffi.node; do
     grep -qx "$required" "$work/contents.txt" || { echo "package.sh: $required is not in the tarball"; exit 1; }
 done
 
@@ -115,17 +116,25 @@ fi
 echo "$out" | grep -q "needs Rust's cargo" || { echo "package.sh: case 3 message:"; echo "$out"; exit 1; }
 echo "$out" | grep "koffi-rs:" | head -1
 
-arm_node=${XROOTS:-/opt/xroots}/node-arm64/bin/node
-if [ -x "$arm_node" ] && command -v qemu-aarch64 >/dev/null && [ -d /usr/aarch64-linux-gnu ]; then
-    echo "== case 4: the linux_arm64 prebuilt addon on an aarch64 Node under qemu"
-    # Unpacked rather than installed: npm under qemu is slow, and case 1 covers the install script.
-    mkdir -p "$work/arm64/node_modules"
-    tar -xzf "$tgz" -C "$work/arm64/node_modules"
-    mv "$work/arm64/node_modules/package" "$work/arm64/node_modules/koffi-rs"
-    cp "$work/program.js" "$work/arm64/"
-    (cd "$work/arm64" && CASE="linux_arm64 under qemu" qemu-aarch64 -L /usr/aarch64-linux-gnu "$arm_node" program.js)
-else
-    echo "== case 4 skipped: no aarch64 Node and qemu here (bash ci/cross.sh aarch64 installs them)"
-fi
+# foreign_case ARCH PREBUILT NODE: the tarball unpacked (not installed: npm under qemu is slow,
+# and case 1 covers the install script) and the program run by ARCH's Node under qemu, which
+# must pick build/PREBUILT/koffi.node.
+foreign_case() {
+    local arch=$1 prebuilt=$2 node=$3 dir="$work/$1"
+    if [ ! -x "$node" ]; then
+        echo "== case 4 ($arch) skipped: no $arch Node here (bash ci/cross.sh $arch --setup installs it)"
+        return
+    fi
+    echo "== case 4: the $prebuilt prebuilt addon on $arch Node under qemu"
+    mkdir -p "$dir/node_modules"
+    tar -xzf "$tgz" -C "$dir/node_modules"
+    mv "$dir/node_modules/package" "$dir/node_modules/koffi-rs"
+    cp "$work/program.js" "$dir/"
+    (cd "$dir" && CASE="$prebuilt under qemu" "$root/ci/xnode" "$arch" program.js)
+}
+X=${XROOTS:-/opt/xroots}
+foreign_case aarch64 linux_arm64 "$X/node-arm64/bin/node"
+foreign_case armv7 linux_arm "$X/node-armv7/bin/node"
+foreign_case riscv64 linux_riscv64 "$X/riscv64/usr/bin/node"
 
 echo "== package: ok"

@@ -21,6 +21,8 @@ const root = path.join(__dirname, '..');
 const TARGETS = [
     { dir: 'linux_x64', rust: 'x86_64-unknown-linux-gnu', glibc: '2.28' },
     { dir: 'linux_arm64', rust: 'aarch64-unknown-linux-gnu', glibc: '2.28' },
+    { dir: 'linux_arm', rust: 'armv7-unknown-linux-gnueabihf', glibc: '2.28' },
+    { dir: 'linux_riscv64', rust: 'riscv64gc-unknown-linux-gnu', glibc: '2.28' },
 ];
 
 function run(cmd, args, opts = {}) {

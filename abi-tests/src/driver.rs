@@ -215,6 +215,9 @@ fn run_case(index: usize, case: &Case, layout_at: usize, mem: &mut CallMemory, o
         .map(|(i, id)| (format!("argument {}", i + 1), fill(&reg, *id, i, &format!("a{}", i + 1))))
         .collect();
     let ret = ret_id.map(|id| fill(&reg, id, 200, "result"));
+    if std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some() {
+        eprintln!("    plan: {plan:?}");
+    }
     let arg_bytes: Vec<&[u8]> = args.iter().map(|(_, v)| v.bytes.as_slice()).collect();
     for (level, f) in FUNCS[index].iter().enumerate() {
         let opt = if level == 0 { "-O0" } else { "-O2" };
@@ -229,6 +232,9 @@ fn run_case(index: usize, case: &Case, layout_at: usize, mem: &mut CallMemory, o
                     r.bytes.len(),
                 );
             }
+        }
+        if std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some() {
+            eprintln!("    call {opt}");
         }
         // SAFETY: the C function was generated from the same description as the plan.
         let result = unsafe { call_bytes(mem, *f as *const c_void, &plan, &arg_bytes, &mut received) };
@@ -315,6 +321,9 @@ fn run_callback(
     let caller_plan = abi::native::classify(&caller_sig).expect("void(void *) classifies");
     for (level, f) in callers.iter().enumerate() {
         let opt = if level == 0 { "-O0" } else { "-O2" };
+        if std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some() {
+            eprintln!("    callback {opt}");
+        }
         let before = checker.calls.load(Ordering::Relaxed);
         // SAFETY: single-threaded test; the caller reads kffi_cb_args and writes kffi_rec.
         unsafe {
@@ -368,7 +377,13 @@ fn generated_signatures_match_c() {
     let mut mem = CallMemory::new(1 << 20, 1 << 20).expect("call memory");
     let mut out = Outcome { calls: 0, callbacks: 0, failures: Vec::new() };
     let mut layout_at = 0;
+    // KOFFI_ABI_TESTS_TRACE=1 names each case before it runs: the last name printed is the one
+    // that crashed, if one does.
+    let trace = std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some();
     for (i, case) in cases.iter().enumerate() {
+        if trace {
+            eprintln!("abi-tests: {} {}", case.name, case.to_line());
+        }
         run_case(i, case, layout_at, &mut mem, &mut out);
         layout_at += 2 * (case.params.len() + 1);
     }

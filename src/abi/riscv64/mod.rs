@@ -370,8 +370,13 @@ fn classify_type(ty: &AbiType) -> Result<Class, AbiError> {
 /// [`Aggregate::leaves`] is that flattening: empty and zero-length members leave no leaf.
 /// Returns the fields of a struct of one real, two reals, or one real and one integer (every
 /// [`Scalar`] fits ABI_FLEN or XLEN).
+///
+/// A pointer is not an "integer" here: gcc (`riscv_flatten_aggregate_field` accepts only
+/// integral and real types) and LLVM (`isIntegralOrEnumerationType`) both pass
+/// `struct { void *p; float f; }` in two integer registers, not in an integer and a
+/// floating-point one (checked with gcc, see the tests).
 fn fp_fields(a: &Aggregate) -> Option<Fields> {
-    if a.has_union {
+    if a.has_union || a.leaves.iter().any(|l| l.scalar == Scalar::Ptr) {
         return None;
     }
     match a.leaves.as_slice() {

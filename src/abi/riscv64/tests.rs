@@ -158,6 +158,20 @@ fn struct_of_a_real_and_an_integer_takes_one_fa_and_one_a_register() {
 }
 
 #[test]
+fn a_pointer_is_not_an_integer_for_the_fp_convention() {
+    // gcc flattens only integral and real members (`riscv_flatten_aggregate_field`):
+    // `struct { void *p; float f; }` takes two a registers. gcc, `g()` calling `use_pf(PF)` with
+    // `{(void *)1, 2.0f}`: a0 = 1, a1 = the float's word (`fsw` + `ld`), no fa register; the same
+    // struct with a `long` goes in a0 + fa0. (Found by the generated ABI tests on qemu: the
+    // callee read its float from a1.)
+    let pf = strukt(&[(0, Ptr), (8, F32)]);
+    assert_eq!(call(vec![pf.clone()]).args, [words(0, 16)]);
+    let lf = strukt(&[(0, I64), (8, F32)]);
+    assert_eq!(call(vec![lf]).args, [moves(&[mv(0, 8, Slot::Gpr(0), N), mv(8, 4, Slot::Fpr(0), B)])]);
+    assert_eq!(ret(pf), rets(&[(RetReg::Gpr(0), 0, 8), (RetReg::Gpr(1), 8, 8)]));
+}
+
+#[test]
 fn packed_nested_and_zero_length_members_still_flatten() {
     // Hardware FP convention: "Fields containing empty structs or unions are ignored while
     // flattening [...] zero-length arrays are ignored [...] Attributes such as `aligned` or
