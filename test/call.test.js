@@ -67,6 +67,27 @@ test('ABI-13 · narrow integers reach the callee with their own sign', () => {
     assert.equal(lib.func('kt_u32_const', 'int16_t', ['uint32_t'])(0x1FFFF), -1);
 });
 
+test('ABI-13 / ABI-11 · an unsigned 32-bit argument is widened as the ABI says', () => {
+    // RISC-V sign-extends it to 64 bits, and the callee compares the whole register; the other
+    // ABIs leave the upper half to the callee. Either way C sees exactly 0x80000000.
+    const isTop = fn('int kt_u32_is_top(uint32_t x)');
+    assert.equal(isTop(0x80000000), 1);
+    assert.equal(isTop(0x7fffffff), 0);
+});
+
+test('ABI-07 · on 32-bit Arm, Thumb functions (odd addresses) are called and call back', { skip: process.arch !== 'arm' && 'only on 32-bit Arm' }, () => {
+    // Debian's armhf gcc compiles the test library as Thumb-2: dlsym gives odd addresses, which
+    // the thunk must reach with `blx`; qsort's callback comes back from Thumb code into the
+    // trampolines, which are ARM code.
+    assert.equal(koffi.address(lib.symbol('kt_i32_inc', 'void')) & 1n, 1n);
+    assert.equal(fn('int kt_i32_inc(int x)')(41), 42);
+    const Cmp = koffi.proto('int ThumbCmp(const void *a, const void *b)');
+    const qsort = koffi.load(libcPath).func('void qsort(_Inout_ int *base, size_t n, size_t size, ThumbCmp *cmp)');
+    const values = [3, 1, 2];
+    qsort(values, 3, 4, (a, b) => koffi.decode(a, 'int') - koffi.decode(b, 'int'));
+    assert.deepEqual(values, [1, 2, 3]);
+});
+
 test('PRIM-03 · Numbers are truncated toward zero', () => {
     const i32 = fn('int32_t kt_i32_echo(int32_t x)');
     assert.equal(i32(3.9), 3);

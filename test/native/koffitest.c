@@ -52,6 +52,9 @@ EXPORT intptr_t kt_intptr_echo(intptr_t x) { return x; }
 /* Receives a narrow integer and reports how the callee sees it after C's own promotion. */
 EXPORT int32_t kt_i8_to_i32(int8_t x) { return x; }
 EXPORT uint32_t kt_u8_to_u32(uint8_t x) { return x; }
+/* Compares the whole register on RISC-V: gcc -O2 loads 0x80000000u sign-extended and relies on
+   the caller having sign-extended the uint32_t argument, as the psABI requires. */
+EXPORT int kt_u32_is_top(uint32_t x) { return x == 0x80000000u; }
 EXPORT int32_t kt_i16_to_i32(int16_t x) { return x; }
 EXPORT uint32_t kt_u16_to_u32(uint16_t x) { return x; }
 
