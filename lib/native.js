@@ -29,6 +29,30 @@ function prebuiltName() {
     return `${process.platform}_${process.arch}`;
 }
 
+/** ELF machine numbers (`e_machine`) of the architectures Node runs on. */
+const ELF_MACHINES = { 3: 'ia32', 40: 'arm', 62: 'x64', 183: 'arm64', 243: 'riscv64', 258: 'loong64' };
+
+/** The architecture an ELF file was built for, when it is not this process's (else null). A
+ * foreign one fails to load with a misleading message on some systems (glibc says "No such file
+ * or directory" for a 64-bit file of another machine). */
+function foreignArch(file) {
+    try {
+        const head = Buffer.alloc(20);
+        const fd = fs.openSync(file, 'r');
+        try {
+            fs.readSync(fd, head, 0, 20, 0);
+        } finally {
+            fs.closeSync(fd);
+        }
+        if (head.readUInt32BE(0) !== 0x7f454c46)
+            return null;
+        const arch = ELF_MACHINES[head.readUInt16LE(18)];
+        return arch && arch !== process.arch ? arch : null;
+    } catch {
+        return null;
+    }
+}
+
 function candidates() {
     const root = path.join(__dirname, '..');
     const name = prebuiltName();
@@ -54,7 +78,8 @@ function loadNative() {
             process.dlopen(native, file);
         } catch (err) {
             // A prebuilt addon this system cannot load (an older C library, say): say so below.
-            failures.push(`${file}: ${err.message.split('\n')[0]}`);
+            const other = foreignArch(file);
+            failures.push(`${file}: ${other ? `built for ${other}, not ${process.arch}` : err.message.split('\n')[0]}`);
             continue;
         }
         if (native.exports.implementation?.version !== require('../package.json').version)

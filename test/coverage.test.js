@@ -20,6 +20,28 @@ test('MOD-06 · a missing native module gives a clear Error', { skip: upstream &
     assert.match(out, /^Error: Cannot find the native Koffi module/);
 });
 
+test('MOD-06 · an addon built for another machine is named as such', { skip: upstream && 'koffi-rs loader' }, () => {
+    // An ELF header for another architecture (riscv64, or x64 on riscv64): glibc would only say
+    // "No such file or directory" for some of these.
+    const [machine, name] = process.arch === 'riscv64' ? [62, 'x64'] : [243, 'riscv64'];
+    const fake = path.join(require('os').tmpdir(), `koffi-rs-foreign-${process.pid}.node`);
+    const head = Buffer.alloc(64);
+    head.writeUInt32BE(0x7f454c46, 0);
+    head.writeUInt16LE(machine, 18);
+    require('fs').writeFileSync(fake, head);
+    try {
+        const script = `process.env.KOFFI_RS_NATIVE = ${JSON.stringify(fake)};
+            const fs = require('fs'); const real = fs.existsSync;
+            fs.existsSync = (p) => p.endsWith('koffi.node') ? false : real(p);
+            try { require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native.js'))}).loadNative(); console.log('loaded'); }
+            catch (e) { console.log(e.constructor.name + ': ' + e.message); }`;
+        const out = require('child_process').execFileSync(...nodeCommand(['-e', script])).toString();
+        assert.match(out, new RegExp(`could not load .*: built for ${name}, not ${process.arch}`));
+    } finally {
+        require('fs').unlinkSync(fake);
+    }
+});
+
 test('MOD-07 · koffi-rs/indirect exposes the same API', { skip: upstream && 'koffi-rs entry' }, () => {
     const indirect = require('../indirect.js');
     assert.equal(typeof indirect.load, 'function');
