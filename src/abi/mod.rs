@@ -91,6 +91,41 @@ impl Aggregate {
     pub fn has_misaligned_leaf(&self) -> bool {
         self.leaves.iter().any(|l| l.offset % l.scalar.size() != 0)
     }
+
+    /// The base type and element count when this is a homogeneous floating-point aggregate of
+    /// 1 to `max_members` elements: after flattening, every scalar is the same `float` or
+    /// `double`, and they fill the aggregate end to end (its size is the base size times the
+    /// count, so there is no padding). AAPCS64 §5.9.5 and AAPCS32 §5.3.5 "Homogeneous
+    /// Aggregates" define it the same way; each caller gives its ABI's limit (4 for both Arm
+    /// procedure call standards' floating-point candidates).
+    ///
+    /// Union members overlap: a leaf at the same offset and of the same type as another is the
+    /// same element, so `union { float a; float b[2]; }` is one of two floats, as gcc and clang
+    /// pass it (tests of both Arm modules). A union mixing types never is, since its leaves differ.
+    pub fn homogeneous_float(&self, max_members: usize) -> Option<(Scalar, usize)> {
+        let base = self.leaves.first()?.scalar;
+        if !base.is_float() || self.leaves.iter().any(|l| l.scalar != base) {
+            return None;
+        }
+        let size = base.size();
+        if self.size % size != 0 {
+            return None;
+        }
+        let members = self.size / size;
+        if !(1..=max_members.min(64)).contains(&members) {
+            return None;
+        }
+        // Every element position is filled and no leaf sits between two positions.
+        let mut filled = 0u64;
+        for leaf in &self.leaves {
+            let element = leaf.offset / size;
+            if leaf.offset % size != 0 || element >= members {
+                return None;
+            }
+            filled |= 1 << element;
+        }
+        (filled.count_ones() as usize == members).then_some((base, members))
+    }
 }
 
 /// A C type as the ABI sees it.

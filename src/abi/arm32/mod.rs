@@ -36,8 +36,7 @@ mod tests;
 use smallvec::{smallvec, SmallVec};
 
 use super::{
-    AbiError, AbiType, Aggregate, ArgLoc, CallPlan, Ext, Leaf, Limits, Move, RetLoc, RetMove, RetReg, Scalar,
-    Signature, Slot,
+    AbiError, AbiType, ArgLoc, CallPlan, Ext, Leaf, Limits, Move, RetLoc, RetMove, RetReg, Scalar, Signature, Slot,
 };
 
 /// The file stem, used in errors.
@@ -337,44 +336,13 @@ fn classify_type(ty: &AbiType, vfp: bool) -> Result<Class, AbiError> {
             // §7.1.2.1: "A Homogeneous Aggregate with a Base Type of a single- or double-precision
             // floating-point type with one to four Elements" is a VFP candidate.
             if vfp {
-                if let Some((base, members)) = homogeneous_fp_aggregate(a) {
+                if let Some((base, members)) = a.homogeneous_float(MAX_HFA_MEMBERS) {
                     return Ok(Class::Cprc { base, members, align: a.align });
                 }
             }
             Ok(Class::Composite { size: a.size, align: a.align })
         }
     }
-}
-
-/// §5.3.5: a Homogeneous Aggregate is a composite whose Fundamental Data Types, after layout, are
-/// all the same; its size is the Base Type's size times the number of Elements (so it has no
-/// padding). §7.1.2.1 limits a VFP candidate to one to four Elements of `float` or `double`.
-///
-/// Union members overlap: a leaf at the same offset and of the same type as another is the same
-/// element, so `union { float a; float b[2]; }` is an HFA of two floats, as gcc passes it (tests).
-/// A union mixing types never is, since its leaves differ.
-fn homogeneous_fp_aggregate(a: &Aggregate) -> Option<(Scalar, usize)> {
-    let base = a.leaves.first()?.scalar;
-    if !base.is_float() || a.leaves.iter().any(|l| l.scalar != base) {
-        return None;
-    }
-    let size = base.size();
-    if a.size % size != 0 {
-        return None;
-    }
-    let members = a.size / size;
-    if !(1..=MAX_HFA_MEMBERS).contains(&members) {
-        return None;
-    }
-    // Every element position is filled (no padding) and no leaf sits between two positions.
-    let mut filled = [false; MAX_HFA_MEMBERS];
-    for leaf in &a.leaves {
-        if leaf.offset % size != 0 {
-            return None;
-        }
-        *filled.get_mut(leaf.offset / size)? = true;
-    }
-    filled[..members].iter().all(|f| *f).then_some((base, members))
 }
 
 /// How an integer narrower than a word is widened: B.2 for arguments ("zero- or sign-extended to a

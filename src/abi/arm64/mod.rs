@@ -33,8 +33,7 @@ mod tests;
 use smallvec::smallvec;
 
 use super::{
-    AbiError, AbiType, Aggregate, ArgLoc, CallPlan, Ext, Leaf, Limits, Move, RetLoc, RetMove, RetReg, Scalar,
-    Signature, Slot,
+    AbiError, AbiType, ArgLoc, CallPlan, Ext, Leaf, Limits, Move, RetLoc, RetMove, RetReg, Scalar, Signature, Slot,
 };
 
 /// The file stem, used in errors.
@@ -349,7 +348,7 @@ fn classify_type(ty: &AbiType) -> Result<Class, AbiError> {
                 return Err(LIMITS.unsupported("a member outside its struct"));
             }
             // B.3: an HFA is used unmodified, whatever its size.
-            if let Some((base, members)) = homogeneous_fp_aggregate(a) {
+            if let Some((base, members)) = a.homogeneous_float(MAX_HFA_MEMBERS) {
                 return Ok(Class::Hfa { base, members, align: a.align });
             }
             // B.4: any other composite over 16 bytes is replaced by a pointer to a copy.
@@ -359,37 +358,6 @@ fn classify_type(ty: &AbiType) -> Result<Class, AbiError> {
             Ok(Class::Composite { size: a.size, align: a.align })
         }
     }
-}
-
-/// AAPCS64 §5.9.5: an HFA is a composite whose members, after layout and flattening of nested
-/// structs and arrays, all have the same floating-point type, with one to four uniquely
-/// addressable members and no padding (its size is the members' size times their count).
-///
-/// Union members overlap: a leaf at the same offset and of the same type as another is the same
-/// addressable member, so `union { float a; float b[2]; }` is an HFA of two floats, as gcc and
-/// clang both pass it (tests). A union mixing types never is, since its leaves differ.
-fn homogeneous_fp_aggregate(a: &Aggregate) -> Option<(Scalar, usize)> {
-    let base = a.leaves.first()?.scalar;
-    if !base.is_float() || a.leaves.iter().any(|l| l.scalar != base) {
-        return None;
-    }
-    let size = base.size();
-    if a.size % size != 0 {
-        return None;
-    }
-    let members = a.size / size;
-    if !(1..=MAX_HFA_MEMBERS).contains(&members) {
-        return None;
-    }
-    // Every member position is filled (no padding) and no leaf sits between two positions.
-    let mut filled = [false; MAX_HFA_MEMBERS];
-    for leaf in &a.leaves {
-        if leaf.offset % size != 0 {
-            return None;
-        }
-        *filled.get_mut(leaf.offset / size)? = true;
-    }
-    filled[..members].iter().all(|f| *f).then_some((base, members))
 }
 
 /// AAPCS64 C.14 with B.6: a composite's stack slot is 8-aligned, or 16-aligned when the
