@@ -160,6 +160,10 @@ fn poll_queue(pool: &Pool) {
         if start.elapsed() >= SPIN {
             return;
         }
+        // Let a thread waiting for this CPU run (on a machine with few cores that is often the
+        // JS thread, about to submit the next job): polling is for catching that job, not for
+        // holding the CPU it needs.
+        std::thread::yield_now();
     }
 }
 
