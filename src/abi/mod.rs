@@ -15,6 +15,7 @@ pub mod riscv64;
 #[cfg(test)]
 mod testing;
 pub mod x64_sysv;
+pub mod x64_win;
 
 use smallvec::SmallVec;
 
