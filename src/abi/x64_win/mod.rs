@@ -17,6 +17,7 @@
 //!   hidden result ptr    position 0 (%rcx); every argument moves one position right
 //!   result registers     %rax (integers, pointers, small aggregates)    -> RetReg::Gpr(0)
 //!                        %xmm0 (float, double)                          -> RetReg::Fpr(0)
+//!   variadic calls       a float in positions 0..3 is in both registers of its position
 //! ```
 //!
 //! Unlike System V, an argument's registers are fixed by its position alone: a `double` in the
@@ -105,7 +106,7 @@ pub fn classify(sig: &Signature) -> Result<CallPlan, AbiError> {
 
     let args = sig.params.iter().enumerate().map(|(i, ty)| {
         let position = first.checked_add(i).ok_or_else(|| LIMITS.unsupported("this many arguments"))?;
-        assign(classify_type(ty)?, position)
+        assign(classify_type(ty)?, position, sig.variadic)
     });
     let args = args.collect::<Result<Vec<_>, _>>()?;
 
@@ -156,7 +157,7 @@ fn classify_result(ty: &AbiType) -> Result<RetLoc, AbiError> {
 }
 
 /// Places an argument of class `class` at argument position `position`.
-fn assign(class: Class, position: usize) -> Result<ArgLoc, AbiError> {
+fn assign(class: Class, position: usize, variadic: bool) -> Result<ArgLoc, AbiError> {
     let gpr = ARG_GPRS.get(position).copied();
     // x64 calling convention, "Parameter passing": "The first four integer arguments are passed
     // in registers. [...] Arguments five and higher are passed on the stack." The fifth goes just
@@ -177,13 +178,35 @@ fn assign(class: Class, position: usize) -> Result<ArgLoc, AbiError> {
         // "Any floating-point and double-precision arguments in the first four parameters are
         // passed in XMM0 - XMM3, depending on position", and the integer register of that
         // position is not used.
-        Class::Float(s) => match ARG_FPRS.get(position) {
-            Some(&fpr) => one(fpr, s.size(), Ext::None),
-            None => one(stack()?, s.size(), Ext::None),
-        },
+        Class::Float(s) => {
+            let (Some(fpr), Some(gpr)) = (ARG_FPRS.get(position).copied(), gpr) else {
+                return one(stack()?, s.size(), Ext::None);
+            };
+            // "Varargs": "For floating-point values only, both the integer register and the
+            // floating-point register must contain the value, in case the callee expects the
+            // value in the integer registers." Whether this covers the named arguments of a
+            // variadic function is not said there; "Parameter passing" places floating-point
+            // values in RCX, RDX, R8, R9 "when there are varargs arguments", and the older
+            // "Overview of x64 Calling Conventions" (Visual Studio 2013) duplicates them "for
+            // vararg or unprototyped functions": a property of the call. So every float in a
+            // register position of a call to a variadic function is in both registers, named ones
+            // too. clang does the same; MinGW gcc duplicates only the variadic ones (see the
+            // tests). The callee reads the one it expects, so the extra copy is harmless.
+            //
+            // A `float` at a variadic position reaches us already promoted to `double` by C's
+            // default argument promotions, which are the caller's job; one that is not is copied
+            // as it is, 4 bytes in both registers. Callbacks are never variadic, so no relay
+            // reads a duplicated argument.
+            let len = LIMITS.bytes(s.size())?;
+            let fpr_move = Move { src: 0, len, dst: fpr, ext: Ext::None };
+            if variadic {
+                return Ok(ArgLoc::Moves(smallvec![fpr_move, Move { src: 0, len, dst: gpr, ext: Ext::None }]));
+            }
+            Ok(ArgLoc::Moves(smallvec![fpr_move]))
+        }
         // "Structs and unions of size 8, 16, 32, or 64 bits, and __m64 types, are passed as if
         // they were integers of the same size", even a struct of one `float` or `double` (MinGW
-        // gcc: %rcx, not %xmm0).
+        // gcc: %rcx, not %xmm0). Not duplicated when variadic: it is not a floating-point value.
         Class::AsInteger(size) => one(gpr.map_or_else(stack, Ok)?, size, Ext::None),
         // "Structs or unions of other sizes are passed as a pointer to memory allocated by the
         // caller. For these aggregate types passed as a pointer, including __m128, the

@@ -6,7 +6,7 @@
 //! `S16 {long long a, b;}`), `SF {float}`, `SD {double}`, `FF {float a, b;}`, `SE {}` (empty).
 
 use super::*;
-use crate::abi::testing::{agg, array, fpr as xmm, gpr, ret1, rets, sc, sig, stack, strukt, times, union};
+use crate::abi::testing::{agg, array, fpr as xmm, gpr, moves, mv, ret1, rets, sc, sig, stack, strukt, times, union};
 use Ext::{None as N, Sign as S, Zero as Z};
 use Scalar::*;
 
@@ -14,6 +14,7 @@ const RCX: Slot = Slot::Gpr(0);
 const RDX: Slot = Slot::Gpr(1);
 const R8: Slot = Slot::Gpr(2);
 const R9: Slot = Slot::Gpr(3);
+const XMM1: Slot = Slot::Fpr(1);
 const RAX: RetReg = RetReg::Gpr(0);
 const RXMM0: RetReg = RetReg::Fpr(0);
 const SRET: RetLoc = RetLoc::Sret { ptr: RCX };
@@ -25,6 +26,10 @@ fn plan(ret: AbiType, params: Vec<AbiType>) -> CallPlan {
 fn call(params: Vec<AbiType>) -> CallPlan {
     plan(AbiType::Void, params)
 }
+/// The plan of a call to a variadic function with `fixed` named parameters.
+fn vplan(ret: AbiType, fixed: usize, params: Vec<AbiType>) -> CallPlan {
+    classify(&Signature { fixed, ret, params, variadic: true }).expect("classifies")
+}
 fn ret(ty: AbiType) -> RetLoc {
     plan(ty, vec![]).ret
 }
@@ -35,6 +40,11 @@ fn byref(ptr: Slot) -> ArgLoc {
 fn chars(n: usize) -> AbiType {
     array(n, I8)
 }
+/// A floating-point value of `len` bytes in both registers of register position `i`.
+fn both(i: u8, len: u32) -> ArgLoc {
+    moves(&[mv(0, len, Slot::Fpr(i), N), mv(0, len, Slot::Gpr(i), N)])
+}
+
 #[test]
 fn integers_take_rcx_rdx_r8_r9_and_narrow_ones_are_extended() {
     // "Parameter passing": "Integer-valued arguments in the leftmost four positions are passed in
@@ -203,11 +213,59 @@ fn hidden_result_pointer_shifts_every_argument_one_position() {
 }
 
 #[test]
+fn variadic_floats_are_in_both_registers_of_their_position() {
+    // "Varargs": "both the integer register and the floating-point register must contain the
+    // value". gcc, `vf("x", 1.0, 2, 3.0, 4.0, 5.0)` for `int vf(const char *, ...)`: "x" in
+    // %rcx, 1.0 in %rdx and %xmm1, 2 in %r8d, 3.0 in %r9 and %xmm3, 4.0 at 32(%rsp) and 5.0 at
+    // 40(%rsp), each once.
+    let p = vplan(sc(I32), 1, vec![sc(Ptr), sc(F64), sc(I32), sc(F64), sc(F64), sc(F64)]);
+    let want = [gpr(0, 8, N), both(1, 8), gpr(2, 4, S), both(3, 8), stack(32, 8, N), stack(40, 8, N)];
+    assert_eq!(p.args, want);
+    assert_eq!((p.stack_size, p.fpr_count), (48, 0));
+    assert_eq!(p.args[1], moves(&[mv(0, 8, XMM1, N), mv(0, 8, RDX, N)]));
+    // With a hidden result pointer, the shifted position's pair is used.
+    let p = vplan(array(4, I32), 1, vec![sc(Ptr), sc(F64)]);
+    assert_eq!((p.ret, p.args), (SRET, vec![gpr(1, 8, N), both(2, 8)]));
+}
+
+#[test]
+fn named_floats_of_a_variadic_function_are_duplicated_too() {
+    // Our choice, from "Parameter passing" ("Floating-point values are only placed in the integer
+    // registers [...] when there are varargs arguments") and the overview's "for vararg [...]
+    // functions": a property of the call. gcc, `vd(1.0, 2.0, 3)` for `void vd(double, ...)`:
+    // 1.0 in %xmm0 only, 2.0 in %rdx and %xmm1, 3 in %r8d; clang copies every XMM argument of a
+    // varargs call to its shadow GPR. The callee reads the register it expects; the copy in
+    // %rcx is harmless.
+    let p = vplan(AbiType::Void, 1, vec![sc(F64), sc(F64), sc(I32)]);
+    assert_eq!(p.args, [both(0, 8), both(1, 8), gpr(2, 4, S)]);
+    // A variadic function called with no variadic argument still duplicates.
+    assert_eq!(vplan(AbiType::Void, 1, vec![sc(F64)]).args, [both(0, 8)]);
+}
+
+#[test]
+fn variadic_float_is_the_callers_to_promote() {
+    // C's default argument promotions make a variadic `float` a `double` before the call: gcc,
+    // `vf("x", 1.5f)` loads the double 1.5 into %rdx and %xmm1. A float that reaches the
+    // classifier unpromoted is passed as it is, 4 bytes in both registers.
+    let p = vplan(AbiType::Void, 1, vec![sc(Ptr), sc(F32), sc(F32), sc(F32), sc(F32)]);
+    assert_eq!(p.args, [gpr(0, 8, N), both(1, 4), both(2, 4), both(3, 4), stack(32, 4, N)]);
+}
+
+#[test]
+fn variadic_aggregates_are_not_duplicated() {
+    // "Varargs": "For floating-point values only". A struct of one double is an 8-byte integer
+    // here. gcc, `vf("x", SD, S12)`: SD in %rdx (it also copies it to %xmm1, which no callee
+    // reads: va_arg reads the home space %rdx is spilled to), the S12 copy's address in %r8.
+    let p = vplan(AbiType::Void, 1, vec![sc(Ptr), strukt(&[(0, F64)]), array(3, I32), strukt(&[(0, F32)])]);
+    assert_eq!(p.args, [gpr(0, 8, N), gpr(1, 8, N), byref(R8), gpr(3, 4, N)]);
+}
+
+#[test]
 fn huge_and_many_arguments_never_panic() {
     // A hundred arguments: position p at 8·p.
     let p = call(times(100, I64));
     assert_eq!((p.args[99].clone(), p.stack_size), (stack(792, 8, N), 800));
-    let p = plan(array(3, I32), times(100, F64));
+    let p = vplan(array(3, I32), 0, times(100, F64));
     assert_eq!((p.args[99].clone(), p.stack_size), (stack(800, 8, N), 816));
     // Huge aggregates are by reference: their size never reaches the plan.
     let p = plan(agg(usize::MAX, 8, &[]), vec![agg(usize::MAX, 8, &[]), agg(1 << 40, 16, &[])]);
@@ -218,15 +276,16 @@ fn huge_and_many_arguments_never_panic() {
 
 #[test]
 fn odd_aggregates_never_panic() {
-    // Every size up to a little past 16, odd alignments and leaf positions, in register
-    // and stack positions, and as results.
+    // Every size up to a little past 16, odd alignments and leaf positions, as named and
+    // variadic arguments, in register and stack positions, and as results.
     for size in 0..=20 {
         for align in [0, 1, 3, 8, 16, 64, usize::MAX] {
             for offset in [0, 1, 4, 8, 12, 16, usize::MAX] {
                 for s in [I8, U16, I32, F32, F64, Ptr] {
                     let a = agg(size, align, &[(offset, s), (0, F32)]);
                     let params = [vec![a.clone(), sc(F32)], times(3, F64), vec![a.clone(), sc(I8), a.clone()]].concat();
-                    let _ = classify(&sig(a, params));
+                    let _ = classify(&sig(a.clone(), params.clone()));
+                    let _ = classify(&Signature { fixed: 1, ret: a, params, variadic: true });
                 }
             }
         }
