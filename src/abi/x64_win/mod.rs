@@ -190,7 +190,8 @@ fn assign(class: Class, position: usize, variadic: bool) -> Result<ArgLoc, AbiEr
             // "Overview of x64 Calling Conventions" (Visual Studio 2013) duplicates them "for
             // vararg or unprototyped functions": a property of the call. So every float in a
             // register position of a call to a variadic function is in both registers, named ones
-            // too. clang does the same; MinGW gcc duplicates only the variadic ones (see the
+            // too, as LLVM's X86 call lowering does for a Win64 varargs callee (read in its
+            // source, not compiled here); MinGW gcc duplicates only the variadic ones (see the
             // tests). The callee reads the one it expects, so the extra copy is harmless.
             //
             // A `float` at a variadic position reaches us already promoted to `double` by C's

@@ -233,8 +233,8 @@ fn named_floats_of_a_variadic_function_are_duplicated_too() {
     // Our choice, from "Parameter passing" ("Floating-point values are only placed in the integer
     // registers [...] when there are varargs arguments") and the overview's "for vararg [...]
     // functions": a property of the call. gcc, `vd(1.0, 2.0, 3)` for `void vd(double, ...)`:
-    // 1.0 in %xmm0 only, 2.0 in %rdx and %xmm1, 3 in %r8d; clang copies every XMM argument of a
-    // varargs call to its shadow GPR. The callee reads the register it expects; the copy in
+    // 1.0 in %xmm0 only, 2.0 in %rdx and %xmm1, 3 in %r8d; LLVM's lowering copies every XMM
+    // argument of a Win64 varargs call to its GPR. The callee reads the register it expects; the copy in
     // %rcx is harmless.
     let p = vplan(AbiType::Void, 1, vec![sc(F64), sc(F64), sc(I32)]);
     assert_eq!(p.args, [both(0, 8), both(1, 8), gpr(2, 4, S)]);
