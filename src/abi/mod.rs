@@ -317,6 +317,20 @@ impl Limits {
     pub fn unsupported(self, what: &str) -> AbiError {
         AbiError::Unsupported { abi: self.abi, what: what.into() }
     }
+
+    /// Argument register `i` of an ABI list of `count`, as `slot` (`Slot::Gpr` or `Slot::Fpr`)
+    /// names it; past the end, an `Unsupported` error about `what` (a classifier bug, never a
+    /// panic).
+    pub fn register(self, i: usize, count: usize, slot: fn(u8) -> Slot, what: &str) -> Result<Slot, AbiError> {
+        u8::try_from(i).ok().filter(|_| i < count).map(slot).ok_or_else(|| self.unsupported(what))
+    }
+}
+
+/// Offset and length of piece `i` when a value of `size` bytes is cut into `unit`-byte pieces
+/// (registers, eightbytes, words): the last piece may be short.
+pub fn piece_span(i: usize, unit: usize, size: usize) -> (usize, usize) {
+    let src = i * unit;
+    (src, size.saturating_sub(src).min(unit))
 }
 
 /// Aggregates above this size are not flattened into [`Aggregate::leaves`].
@@ -410,3 +424,21 @@ pub use arm32 as native;
 /// The ABI of the target this crate is compiled for: RISC-V LP64D.
 #[cfg(all(target_arch = "riscv64", not(windows)))]
 pub use riscv64 as native;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registers_past_the_list_are_errors_and_pieces_end_short() {
+        let limits = Limits { abi: "test" };
+        assert_eq!(limits.register(3, 4, Slot::Gpr, "r"), Ok(Slot::Gpr(3)));
+        assert_eq!(limits.register(1, 8, Slot::Fpr, "v"), Ok(Slot::Fpr(1)));
+        assert!(limits.register(4, 4, Slot::Gpr, "r").is_err());
+        assert!(limits.register(usize::MAX, usize::MAX, Slot::Gpr, "r").is_err());
+        assert_eq!(piece_span(0, 8, 12), (0, 8));
+        assert_eq!(piece_span(1, 8, 12), (8, 4));
+        assert_eq!(piece_span(2, 4, 9), (8, 1));
+        assert_eq!(piece_span(3, 4, 9), (12, 0));
+    }
+}

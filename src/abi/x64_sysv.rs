@@ -286,8 +286,7 @@ fn take(regs: &[Slot], next: &mut usize) -> Option<Slot> {
 
 /// Offset and length of eightbyte `i` of a value of `size` bytes (the last one may be short).
 fn eightbyte_span(i: usize, size: usize) -> (usize, usize) {
-    let src = i * EIGHTBYTE;
-    (src, size.saturating_sub(src).min(EIGHTBYTE))
+    super::piece_span(i, EIGHTBYTE, size)
 }
 
 #[cfg(test)]

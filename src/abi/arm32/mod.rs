@@ -364,24 +364,15 @@ fn on_stack(len: usize, offset: usize, ext: Ext) -> Result<ArgLoc, AbiError> {
 
 /// Core register r`i` (0 to 3).
 fn gpr(i: usize) -> Result<Slot, AbiError> {
-    u8::try_from(i)
-        .ok()
-        .filter(|&i| usize::from(i) < NUM_ARG_GPRS)
-        .map(Slot::Gpr)
-        .ok_or_else(|| LIMITS.unsupported("core register accounting"))
+    LIMITS.register(i, NUM_ARG_GPRS, Slot::Gpr, "core register accounting")
 }
 
 /// VFP register s`i` (0 to 15).
 fn sreg(i: usize) -> Result<Slot, AbiError> {
-    u8::try_from(i)
-        .ok()
-        .filter(|&i| usize::from(i) < NUM_ARG_SREGS)
-        .map(Slot::Fpr)
-        .ok_or_else(|| LIMITS.unsupported("VFP register accounting"))
+    LIMITS.register(i, NUM_ARG_SREGS, Slot::Fpr, "VFP register accounting")
 }
 
 /// Offset and length of word `i` of a value of `size` bytes (the last one may be short).
 fn word_span(i: usize, size: usize) -> (usize, usize) {
-    let src = i * WORD;
-    (src, size.saturating_sub(src).min(WORD))
+    super::piece_span(i, WORD, size)
 }

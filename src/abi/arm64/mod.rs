@@ -377,26 +377,17 @@ fn one_move(len: usize, dst: Slot, ext: Ext) -> Result<ArgLoc, AbiError> {
 
 /// x register `i` (0 to 7).
 fn gpr(i: usize) -> Result<Slot, AbiError> {
-    u8::try_from(i)
-        .ok()
-        .filter(|&i| usize::from(i) < NUM_ARG_GPRS)
-        .map(Slot::Gpr)
-        .ok_or_else(|| LIMITS.unsupported("x register accounting"))
+    LIMITS.register(i, NUM_ARG_GPRS, Slot::Gpr, "x register accounting")
 }
 
 /// v register `i` (0 to 7).
 fn fpr(i: usize) -> Result<Slot, AbiError> {
-    u8::try_from(i)
-        .ok()
-        .filter(|&i| usize::from(i) < NUM_ARG_FPRS)
-        .map(Slot::Fpr)
-        .ok_or_else(|| LIMITS.unsupported("v register accounting"))
+    LIMITS.register(i, NUM_ARG_FPRS, Slot::Fpr, "v register accounting")
 }
 
 /// Offset and length of doubleword `i` of a value of `size` bytes (the last one may be short).
 fn doubleword_span(i: usize, size: usize) -> (usize, usize) {
-    let src = i * DOUBLEWORD;
-    (src, size.saturating_sub(src).min(DOUBLEWORD))
+    super::piece_span(i, DOUBLEWORD, size)
 }
 
 /// Rounds a size up to a multiple of 8 (stage B.5, C.3).

@@ -431,24 +431,15 @@ fn len(s: Scalar) -> Result<u32, AbiError> {
 
 /// Integer argument register `a{i}` (i from 0 to 7).
 fn gpr(i: usize) -> Result<Slot, AbiError> {
-    u8::try_from(i)
-        .ok()
-        .filter(|&i| usize::from(i) < NUM_ARG_GPRS)
-        .map(Slot::Gpr)
-        .ok_or_else(|| LIMITS.unsupported("a-register accounting"))
+    LIMITS.register(i, NUM_ARG_GPRS, Slot::Gpr, "a-register accounting")
 }
 
 /// Floating-point argument register `fa{i}` (i from 0 to 7).
 fn fpr(i: usize) -> Result<Slot, AbiError> {
-    u8::try_from(i)
-        .ok()
-        .filter(|&i| usize::from(i) < NUM_ARG_FPRS)
-        .map(Slot::Fpr)
-        .ok_or_else(|| LIMITS.unsupported("fa register accounting"))
+    LIMITS.register(i, NUM_ARG_FPRS, Slot::Fpr, "fa register accounting")
 }
 
 /// Offset and length of word `i` of a value of `size` bytes (the last one may be short).
 fn word_span(i: usize, size: usize) -> (usize, usize) {
-    let src = i * XLEN;
-    (src, size.saturating_sub(src).min(XLEN))
+    super::piece_span(i, XLEN, size)
 }
