@@ -75,6 +75,18 @@ pub type Word = u32;
 /// Bytes in a [`Word`].
 pub const WORD: usize = std::mem::size_of::<Word>();
 
+/// The one move of an argument placed in a single slot, if it fits a [`Word`]: what one
+/// [`CallFrame::put`] stores and one [`CallFrame::slot`] reads. `None` for several moves, and
+/// for one longer stack move (a double or 64-bit integer on a 32-bit target's stack), which only
+/// [`CallFrame::apply`] and [`CallFrame::load_arg`] copy whole.
+#[inline]
+pub fn single_word(moves: &[Move]) -> Option<&Move> {
+    match moves {
+        [m] if m.len as usize <= WORD => Some(m),
+        _ => None,
+    }
+}
+
 /// A word as 64 bits (zero-extended on 32-bit targets).
 #[inline(always)]
 #[allow(clippy::unnecessary_cast, reason = "Word is u64 on 64-bit targets and u32 on 32-bit ones")]

@@ -6,7 +6,7 @@ use super::callable::Callable;
 use super::plan::ParamConv;
 use super::run::{run, KeepErrno};
 use crate::abi::{self, ArgLoc, CallPlan, RetLoc, RetReg};
-use crate::call::frame::{extend, WORD};
+use crate::call::frame::{extend, single_word};
 use crate::call::CallFrame;
 use crate::node::convert::{self, int_store_bits, pointer_arg, Ctx};
 use crate::node::instance::Instance;
@@ -124,11 +124,12 @@ pub fn push_arg(ctx: &mut Ctx<'_>, frame: &mut CallFrame, p: &ParamConv, loc: &A
         _ if prim.is_pointer_like() => Some(pointer_arg(ctx, v, info, p.dir)?),
         _ => None,
     };
-    match (scalar_bits, loc) {
-        // One register or stack word. (A double or 64-bit integer on the stack of a 32-bit
-        // target is one move of two words: the plan's moves below copy it.)
-        (Some(bits), ArgLoc::Moves(moves)) if moves.len() == 1 && moves[0].len as usize <= WORD => {
-            let m = &moves[0];
+    let word = match loc {
+        ArgLoc::Moves(moves) => single_word(moves),
+        ArgLoc::Indirect { .. } => None,
+    };
+    match (scalar_bits, word) {
+        (Some(bits), Some(m)) => {
             // SAFETY: the slot lies in the frame or the reserved stack area.
             unsafe { frame.put(m.dst, extend(bits, m.len, m.ext)) };
             Ok(())

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::abi::{ArgLoc, CallPlan, Ext, Move, RetLoc, RetReg, Slot};
-use crate::call::frame::WORD;
+use crate::call::frame::{single_word, WORD};
 use crate::call::CallFrame;
 use crate::node::js::scalar::ScalarConv;
 use crate::types::{Direction, Primitive, TypeInfo};
@@ -150,11 +150,8 @@ impl FastPlan {
                 args.push(FastArg { conv, dst: 0, len: 8, ext: Ext::None, widen: false, param });
                 continue;
             }
-            // One move of at most a word: the lean path stores one word per argument.
-            let [m] = moves.as_slice() else { return None };
-            if m.len as usize > WORD {
-                return None;
-            }
+            // The lean path stores one word per argument.
+            let m = single_word(moves)?;
             let conv = match (info.primitive, info.primitive.int_width()) {
                 (Primitive::Float32, _) => Conv::Float32,
                 (Primitive::Float64, _) => Conv::Float64,

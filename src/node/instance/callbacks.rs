@@ -17,7 +17,7 @@ use napi::sys;
 use super::lifeline::{broker_finalized, Lifeline};
 use super::Instance;
 use crate::abi::{self, ArgLoc, CallPlan, RetLoc, RetMove, Signature, Slot};
-use crate::call::frame::WORD;
+use crate::call::frame::single_word;
 use crate::call::CallFrame;
 use crate::callback::{self as pool, Handler};
 use crate::node::js::scalar::ScalarConv;
@@ -48,10 +48,9 @@ pub struct Proto {
 /// Where a parameter of `info` placed by `loc` is read from when it is a scalar in one slot.
 fn scalar_param(info: &TypeInfo, loc: &ArgLoc) -> Option<(ScalarConv, Slot)> {
     let ArgLoc::Moves(moves) = loc else { return None };
-    let [m] = moves.as_slice() else { return None };
+    let m = single_word(moves)?;
     let conv = ScalarConv::of(info.primitive)?;
-    // One word: `CallFrame::slot` reads no more (a double on a 32-bit target's stack is two).
-    (m.len as usize == info.size && m.len as usize <= WORD).then_some((conv, m.dst))
+    (m.len as usize == info.size).then_some((conv, m.dst))
 }
 
 /// Builds (or fetches) the relay description of prototype `id`.
