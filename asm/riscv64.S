@@ -78,26 +78,16 @@ FUNC_BEGIN(kffi_call_riscv64)
     mv      s1, a1                              /* s1 = frame, survives the call            */
     mv      t1, a0                              /* t1 = target: not an argument register    */
 
-    fld     fa0, FRAME_FPR+8*0(s1)              /* floating-point argument registers        */
-    fld     fa1, FRAME_FPR+8*1(s1)
-    fld     fa2, FRAME_FPR+8*2(s1)
-    fld     fa3, FRAME_FPR+8*3(s1)
-    fld     fa4, FRAME_FPR+8*4(s1)
-    fld     fa5, FRAME_FPR+8*5(s1)
-    fld     fa6, FRAME_FPR+8*6(s1)
-    fld     fa7, FRAME_FPR+8*7(s1)
+    .irp i, 0, 1, 2, 3, 4, 5, 6, 7              /* floating-point argument registers        */
+    fld     fa\i, FRAME_FPR+8*\i(s1)
+    .endr
 
     sd      sp, FRAME_CALLER_SP(s1)             /* where a callback may run JS meanwhile    */
     ld      sp, FRAME_STACK(s1)                 /* switch to the call memory's stack: the   */
                                                 /* stack arguments are already in place     */
-    ld      a0, FRAME_GPR+8*0(s1)               /* integer argument registers               */
-    ld      a1, FRAME_GPR+8*1(s1)
-    ld      a2, FRAME_GPR+8*2(s1)
-    ld      a3, FRAME_GPR+8*3(s1)
-    ld      a4, FRAME_GPR+8*4(s1)
-    ld      a5, FRAME_GPR+8*5(s1)
-    ld      a6, FRAME_GPR+8*6(s1)
-    ld      a7, FRAME_GPR+8*7(s1)
+    .irp i, 0, 1, 2, 3, 4, 5, 6, 7              /* integer argument registers               */
+    ld      a\i, FRAME_GPR+8*\i(s1)
+    .endr
 
     jalr    t1                                  /* call; ra = the next instruction          */
 
@@ -172,22 +162,12 @@ FUNC_BEGIN(kffi_callback_riscv64)
     .cfi_def_cfa s0, 0
     addi    sp, sp, -CB_FRAME_SIZE              /* CallFrame at sp, 16-aligned              */
 
-    sd      a0, FRAME_GPR+8*0(sp)               /* spill the integer argument registers     */
-    sd      a1, FRAME_GPR+8*1(sp)
-    sd      a2, FRAME_GPR+8*2(sp)
-    sd      a3, FRAME_GPR+8*3(sp)
-    sd      a4, FRAME_GPR+8*4(sp)
-    sd      a5, FRAME_GPR+8*5(sp)
-    sd      a6, FRAME_GPR+8*6(sp)
-    sd      a7, FRAME_GPR+8*7(sp)
-    fsd     fa0, FRAME_FPR+8*0(sp)              /* and the floating-point ones              */
-    fsd     fa1, FRAME_FPR+8*1(sp)
-    fsd     fa2, FRAME_FPR+8*2(sp)
-    fsd     fa3, FRAME_FPR+8*3(sp)
-    fsd     fa4, FRAME_FPR+8*4(sp)
-    fsd     fa5, FRAME_FPR+8*5(sp)
-    fsd     fa6, FRAME_FPR+8*6(sp)
-    fsd     fa7, FRAME_FPR+8*7(sp)
+    .irp i, 0, 1, 2, 3, 4, 5, 6, 7              /* spill the integer argument registers     */
+    sd      a\i, FRAME_GPR+8*\i(sp)
+    .endr
+    .irp i, 0, 1, 2, 3, 4, 5, 6, 7              /* and the floating-point ones              */
+    fsd     fa\i, FRAME_FPR+8*\i(sp)
+    .endr
     sd      s0, FRAME_STACK(sp)                 /* C's sp at the call: its stack arguments  */
     sd      zero, FRAME_RET_GPR+8*0(sp)         /* zero results unless the relay sets them  */
     sd      zero, FRAME_RET_GPR+8*1(sp)

@@ -15,6 +15,13 @@ use crate::desc::{Case, Ty};
 
 include!(concat!(env!("OUT_DIR"), "/fns.rs"));
 
+/// Whether `KOFFI_ABI_TESTS_TRACE` is set: each case, its plan and each call are then named on
+/// stderr before they run, so the last line printed names the one that crashed, if one does.
+fn tracing() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some())
+}
+
 /// Every case, one per line.
 const CASES: &str = include_str!(concat!(env!("OUT_DIR"), "/cases.txt"));
 
@@ -215,7 +222,7 @@ fn run_case(index: usize, case: &Case, layout_at: usize, mem: &mut CallMemory, o
         .map(|(i, id)| (format!("argument {}", i + 1), fill(&reg, *id, i, &format!("a{}", i + 1))))
         .collect();
     let ret = ret_id.map(|id| fill(&reg, id, 200, "result"));
-    if std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some() {
+    if tracing() {
         eprintln!("    plan: {plan:?}");
     }
     let arg_bytes: Vec<&[u8]> = args.iter().map(|(_, v)| v.bytes.as_slice()).collect();
@@ -233,7 +240,7 @@ fn run_case(index: usize, case: &Case, layout_at: usize, mem: &mut CallMemory, o
                 );
             }
         }
-        if std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some() {
+        if tracing() {
             eprintln!("    call {opt}");
         }
         // SAFETY: the C function was generated from the same description as the plan.
@@ -321,7 +328,7 @@ fn run_callback(
     let caller_plan = abi::native::classify(&caller_sig).expect("void(void *) classifies");
     for (level, f) in callers.iter().enumerate() {
         let opt = if level == 0 { "-O0" } else { "-O2" };
-        if std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some() {
+        if tracing() {
             eprintln!("    callback {opt}");
         }
         let before = checker.calls.load(Ordering::Relaxed);
@@ -377,11 +384,8 @@ fn generated_signatures_match_c() {
     let mut mem = CallMemory::new(1 << 20, 1 << 20).expect("call memory");
     let mut out = Outcome { calls: 0, callbacks: 0, failures: Vec::new() };
     let mut layout_at = 0;
-    // KOFFI_ABI_TESTS_TRACE=1 names each case before it runs: the last name printed is the one
-    // that crashed, if one does.
-    let trace = std::env::var_os("KOFFI_ABI_TESTS_TRACE").is_some();
     for (i, case) in cases.iter().enumerate() {
-        if trace {
+        if tracing() {
             eprintln!("abi-tests: {} {}", case.name, case.to_line());
         }
         run_case(i, case, layout_at, &mut mem, &mut out);
